@@ -1,0 +1,1 @@
+"""The assistant: retrieval, cited answers, chat (Gradio) and the `lessons` CLI."""

@@ -1,0 +1,1 @@
+"""Ingestion: files -> cleaned text -> structured blocks -> citable passages -> Chroma + BM25."""

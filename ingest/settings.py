@@ -1,0 +1,87 @@
+"""One settings object for the whole of Lessons, read from `LESSONS_*` environment variables.
+
+Nested fields use a double underscore: `LESSONS_SEARCH__TOP_K=8`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # settings sit upstream: assistant imports ingest, never the reverse
+
+EmbedderName = Literal["minilm", "e5"]
+
+
+class IngestSettings(BaseModel):
+    """How files become passages."""
+
+    max_file_mb: float = 50.0
+    min_words: int = 40
+    target_words: int = 160
+    max_words: int = 250
+    overlap_sentences: int = 1
+    batch_size: int = 32
+
+
+class SearchSettings(BaseModel):
+    """How passages are found and ranked."""
+
+    top_k: int = 5
+    candidates: int = 50
+    rrf_k: int = 60
+    weight_bm25: float = 1.0
+    weight_dense: float = 1.0
+    kind_boost: float = 0.15
+    refusal_threshold: float = 0.80
+    dedup_similarity: float = 0.92
+
+
+class AnswerSettings(BaseModel):
+    """How answers are composed."""
+
+    max_citations: int = 6
+    max_quote_words: int = 60
+    llm_timeout_s: float = 60.0
+
+
+class ServerSettings(BaseModel):
+    """How the chat is served."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    username: str | None = None
+    password: str | None = None
+    feedback_file: str = "feedback.jsonl"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, in one place."""
+
+    model_config = SettingsConfigDict(env_prefix="LESSONS_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = PROJECT_ROOT / ".lessons"
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000; None = embedded on disk
+    embedders: list[EmbedderName] = Field(default_factory=lambda: ["e5"])
+    threads: int = 2
+    llm: str | None = None  # "openai:<model>@<base_url>", "ollama:<model>", "gguf:<path>"; None = extractive answers
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Where the embedded Chroma database lives."""
+        return self.data_dir / "chroma"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
