@@ -37,8 +37,12 @@ class SearchSettings(BaseModel):
     weight_bm25: float = 1.0
     weight_dense: float = 1.0
     kind_boost: float = 0.15
-    refusal_threshold: float = 0.80
-    dedup_similarity: float = 0.92
+    refusal_threshold: float = 0.80  # best dense cosine below this (and weak keyword evidence) -> refuse
+    dedup_similarity: float = 0.8  # token-set overlap above which two hits are the same evidence
+    use_keyword: bool = True  # switches exist so the evaluation can measure what each part adds
+    use_dense: bool = True
+    second_stage: bool = True
+    dedup: bool = True
 
 
 class AnswerSettings(BaseModel):

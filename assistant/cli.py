@@ -1,0 +1,126 @@
+"""The `lessons` command line: one subcommand per task, each a small `handler(args, settings) -> int`.
+
+Options that pick the index (--data-dir, --chroma-url, --embedder) work before or after the
+subcommand name: `lessons --data-dir X stats` and `lessons stats --data-dir X` are the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from ingest.settings import Settings
+
+
+def add_common_options(parser: argparse.ArgumentParser, *, suppress: bool = True) -> None:
+    """The index-selecting options; on subcommands they default to SUPPRESS so they don't mask the main ones."""
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--data-dir", type=Path, default=default, help="where the index lives (LESSONS_DATA_DIR)")
+    parser.add_argument("--chroma-url", default=default, help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    parser.add_argument(
+        "--embedder", action="append", default=default, metavar="NAME",
+        help="embedding model(s): e5, minilm; repeat or comma-separate for several (LESSONS_EMBEDDERS)",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with the command-line overrides applied."""
+    update: dict = {}
+    if getattr(args, "data_dir", None):
+        update["data_dir"] = Path(args.data_dir).expanduser().resolve()
+    if getattr(args, "chroma_url", None):
+        update["chroma_url"] = args.chroma_url
+    if getattr(args, "embedder", None):
+        names = [n.strip() for value in args.embedder for n in value.split(",") if n.strip()]
+        update["embedders"] = list(dict.fromkeys(names))
+    return Settings(**update)  # environment first, then these overrides
+
+
+def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
+    """`lessons ingest [PATH ...]`: bring the index up to date; exit 1 when any file failed, 2 when refused."""
+    from ingest.embed import EmbedderUnavailable
+    from ingest.lock import IngestLocked
+    from ingest.pipeline import ingest_paths
+
+    paths = args.paths or [settings.corpus_dir]
+    try:
+        summary = ingest_paths(paths, settings=settings, progress=not args.quiet, lock_timeout_s=args.wait)
+    except (IngestLocked, EmbedderUnavailable) as exc:
+        print(f"lessons ingest: {exc}", file=sys.stderr)
+        return 2
+    (out or sys.stdout).write(summary.render() + "\n")
+    return 0 if summary.ok else 1
+
+
+def format_stats(stats: dict) -> str:
+    """`Store.stats()` as text for people."""
+    lines = [f"index: {stats['location']}", "embedding models:"]
+    for name, info in stats["embedders"].items():
+        lines.append(f"  {name}: {info['model']} ({info['dim']}-d, {info['records']} vectors)")
+    if not stats["embedders"]:
+        lines.append("  (none yet)")
+    lines.append(f"documents: {len(stats['documents'])}, passages: {stats['passages']}")
+    for doc in stats["documents"]:
+        lines.append(f"  {doc['passages']:>5}  {doc['title']}  [{doc['doc_id']}]")
+    lines.append("passages by kind:")
+    for kind, n in stats["by_kind"].items():
+        lines.append(f"  {n:>5}  {kind}")
+    return "\n".join(lines)
+
+
+def run_stats(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
+    """`lessons stats [--json]`: what the index holds and where it is."""
+    from ingest.store import open_store
+
+    stats = open_store(settings).stats()
+    text = json.dumps(stats, indent=2, ensure_ascii=False) if args.json else format_stats(stats)
+    (out or sys.stdout).write(text + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    from assistant.cli_query import add_query_commands
+
+    parser = argparse.ArgumentParser(prog="lessons", description="Cited answers from evaluation reports.")
+    add_common_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = sub.add_parser("ingest", help="index files or folders (default: the corpus folder)")
+    ingest.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders to ingest")
+    ingest.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                        help="how long to wait for another running ingestion (default 30)")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_common_options(ingest)
+    ingest.set_defaults(handler=run_ingest)
+
+    stats = sub.add_parser("stats", help="documents, passages and models in the index")
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+    add_common_options(stats)
+    stats.set_defaults(handler=run_stats)
+
+    add_query_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `lessons` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e['input']!r})" for e in exc.errors()
+        )
+        print(f"lessons: invalid settings: {problems}", file=sys.stderr)
+        return 2
+    return args.handler(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The query side of the `lessons` CLI: `search` and `ask` (models load once per process)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from ingest.models import Filters, Hit, Kind
+from ingest.settings import Settings
+
+WHERE_KEYS = {
+    "doc": "doc_ids",
+    "organisation": "organisations",
+    "organization": "organisations",
+    "year": "years",
+    "country": "countries",
+    "language": "languages",
+    "kind": "kinds",
+}
+
+
+def parse_where(pairs: Iterable[str]) -> Filters:
+    """Turn `key=value` pairs into Filters; a repeated key allows any of its values."""
+    values: dict[str, list] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        field = WHERE_KEYS.get(key.strip().lower())
+        if not sep or field is None or not value.strip():
+            raise SystemExit(f"--where expects key=value with key in {sorted(set(WHERE_KEYS))}, got {pair!r}")
+        value = value.strip()
+        if field == "years":
+            if not value.isdigit():
+                raise SystemExit(f"--where year= expects a year like 2021, got {value!r}")
+            value = int(value)
+        elif field == "kinds":
+            try:
+                value = Kind(value)
+            except ValueError:
+                raise SystemExit(f"--where kind= expects one of {[k.value for k in Kind]}, got {value!r}") from None
+        values.setdefault(field, []).append(value)
+    return Filters(**values)
+
+
+def hit_json(hit: Hit) -> dict:
+    """One passage as the JSON contract gives it."""
+    p = hit.passage
+    return {
+        "id": p.id,
+        "text": p.text,
+        "doc_id": p.doc_id,
+        "title": p.title,
+        "section": p.section,
+        "kind": p.kind.value,
+        "page": p.page,
+        "score": round(hit.score, 4),
+    }
+
+
+def print_hits(query: str, retrieval, out: TextIO) -> None:
+    """Human-readable ranked passages."""
+    if retrieval.refused:
+        out.write(f"No relevant evidence in the corpus for: {query} (best score {retrieval.best_score:.3f})\n")
+        return
+    for rank, hit in enumerate(retrieval.hits, start=1):
+        p = hit.passage
+        page = f", p. {p.page}" if p.page else ""
+        out.write(f"{rank}. [{hit.score:.3f}] {p.title} ({p.organisation}, {p.year})\n")
+        out.write(f"   {p.section or '(no section)'} | {p.kind.value}{page} | {p.id}\n")
+        out.write(f"   {p.text[:400]}{'...' if len(p.text) > 400 else ''}\n\n")
+
+
+def run_search(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+    """`lessons search`: one question, or a batch file with one question per line."""
+    from assistant.search import SearchIndex, retrieve
+
+    filters = parse_where(args.where or [])
+    if args.batch:
+        stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
+        queries = [line.strip() for line in stream if line.strip()]
+    elif args.query:
+        queries = [args.query]
+    else:
+        raise SystemExit("lessons search: give a QUESTION or --batch FILE")
+    index = SearchIndex.open(settings)
+    for query in queries:
+        retrieval = retrieve(query, index=index, settings=settings, filters=filters, k=args.k)
+        if args.json:
+            passages = [] if retrieval.refused else [hit_json(h) for h in retrieval.hits]
+            record = {"query": query, "refused": retrieval.refused, "passages": passages}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            print_hits(query, retrieval, out)
+    return 0
+
+
+def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+    """`lessons ask`: a cited answer to one question."""
+    from assistant.chat import answer_question
+    from assistant.search import SearchIndex
+
+    index = SearchIndex.open(settings)
+    answer = answer_question(args.query, index=index, settings=settings, filters=parse_where(args.where or []), role=args.role)
+    if args.json:
+        record = {
+            "answer": answer.answer,
+            "refused": answer.refused,
+            "citations": [
+                {k: c.model_dump()[k] for k in ("n", "passage_id", "doc_id", "title", "section", "page", "quote")}
+                for c in answer.citations
+            ],
+        }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    else:
+        if answer.notice:
+            out.write(f"({answer.notice})\n\n")
+        out.write(answer.answer.rstrip() + "\n")
+    return 0
+
+
+def add_query_commands(sub: argparse._SubParsersAction) -> None:
+    """Register `search` and `ask` on the CLI's subparsers."""
+    search = sub.add_parser("search", help="ranked passages for a question")
+    search.add_argument("query", nargs="?", help="the question")
+    search.add_argument("-k", type=int, default=None, help="number of passages (default from settings)")
+    search.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter: doc, organisation, year, country, language, kind")
+    search.add_argument("--batch", metavar="FILE", help="one question per line; '-' reads standard input")
+    search.add_argument("--json", action="store_true", help="one JSON line per question")
+    search.set_defaults(handler=run_search)
+
+    ask = sub.add_parser("ask", help="a cited answer to a question")
+    ask.add_argument("query", help="the question")
+    ask.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter: doc, organisation, year, country, language, kind")
+    ask.add_argument("--role", choices=["designer", "trainer", "evaluator"], default=None)
+    ask.add_argument("--json", action="store_true", help="answer and citations as JSON")
+    ask.set_defaults(handler=run_ask)

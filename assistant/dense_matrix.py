@@ -1,0 +1,179 @@
+"""Dense search that stays fast at 100k passages, with or without metadata filters.
+
+Chroma's HNSW answers an unfiltered query in about a millisecond when asked for ids and distances only,
+but a `where` filter (and the "complete documents only" `$in` over every document id) costs hundreds of
+milliseconds at 100k. So:
+- unfiltered: ask Chroma for ids + distances (over-fetching a little), take the passages from the keyword
+  index's snapshot (which holds exactly the complete documents), and drop any id it does not know;
+- filtered: build the row mask from numpy metadata columns and score the selected rows exactly, by brute-force
+  cosine over a float32 matrix of every stored vector (memory-mapped from data_dir/vectors/<fingerprint>).
+Both read the same snapshot as BM25 (`KeywordIndex.fingerprint`), so the two signals always agree.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ingest.models import Filters, Hit, Passage
+
+if TYPE_CHECKING:
+    from assistant.search import SearchIndex
+    from ingest.keyword_index import KeywordIndex
+    from ingest.store import Store
+
+COLLECTION_PREFIX = "passages_"
+_FETCH = 2000  # ids per Chroma get when building the matrix
+_SLACK = 20  # extra unfiltered results, to replace ids of documents outside the snapshot
+
+
+class MetadataColumns:
+    """The filterable fields of a passage list as numpy columns: a Filters mask in about a millisecond at 100k."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        self.size = len(passages)
+        self._codes: dict[str, tuple[dict[str, int], np.ndarray]] = {}
+        for name, values in (
+            ("doc_ids", [p.doc_id for p in passages]),
+            ("organisations", [p.organisation for p in passages]),
+            ("languages", [p.language for p in passages]),
+            ("kinds", [p.kind.value for p in passages]),
+        ):
+            vocab: dict[str, int] = {}
+            codes = np.fromiter((vocab.setdefault(v, len(vocab)) for v in values), dtype=np.int32, count=self.size)
+            self._codes[name] = (vocab, codes)
+        self._years = np.fromiter((p.year if p.year is not None else -1 for p in passages), np.int32, self.size)
+        rows: dict[str, list[int]] = {}
+        for i, p in enumerate(passages):
+            for country in p.countries:
+                rows.setdefault(country, []).append(i)
+        self._countries = {c: np.asarray(r, dtype=np.int64) for c, r in rows.items()}
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Boolean row mask equivalent to `Filters.matches` (None when nothing is filtered)."""
+        if filters is None or filters.is_empty():
+            return None
+        keep = np.ones(self.size, dtype=bool)
+        for name, wanted in (("doc_ids", filters.doc_ids), ("organisations", filters.organisations),
+                             ("languages", filters.languages), ("kinds", [k.value for k in filters.kinds])):
+            if wanted:
+                vocab, codes = self._codes[name]
+                keep &= np.isin(codes, [vocab[w] for w in wanted if w in vocab])
+        if filters.years:
+            keep &= np.isin(self._years, filters.years)
+        if filters.countries:
+            any_country = np.zeros(self.size, dtype=bool)
+            for country in filters.countries:
+                any_country[self._countries.get(country, np.empty(0, dtype=np.int64))] = True
+            keep &= any_country
+        return keep
+
+
+def _fetch_matrix(col, embedder: str, passages: list[Passage]) -> np.ndarray:
+    """Every passage's stored vector from a Chroma collection, in the order of `passages`."""
+    row = {p.id: i for i, p in enumerate(passages)}
+    matrix: np.ndarray | None = None
+    filled = 0
+    for start in range(0, len(passages), _FETCH):
+        got = col.get(ids=[p.id for p in passages[start : start + _FETCH]], include=["embeddings"])
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        if matrix is None:
+            matrix = np.zeros((len(passages), vectors.shape[1]), dtype=np.float32)
+        matrix[[row[i] for i in got["ids"]]] = vectors
+        filled += len(got["ids"])
+    if matrix is None or filled != len(passages):
+        raise RuntimeError(f"{embedder}: {filled} stored vectors for {len(passages)} passages; re-run ingestion")
+    return matrix
+
+
+class DenseMatrix:
+    """One embedder's vectors, rows in the order of a keyword index's passages, with their filter columns."""
+
+    def __init__(self, matrix: np.ndarray, keyword: KeywordIndex, collection) -> None:
+        self.matrix = matrix
+        self.collection = collection  # the embedder's Chroma collection, for unfiltered HNSW queries
+        self.fingerprint = keyword.fingerprint
+        self.passages = keyword.passages
+        self.by_id = {p.id: p for p in keyword.passages}
+        self.columns = MetadataColumns(keyword.passages)
+
+    @classmethod
+    def load_or_build(cls, store: Store, keyword: KeywordIndex, *, embedder: str, data_dir: Path) -> DenseMatrix:
+        """The matrix for the keyword index's snapshot: memory-mapped from disk, or fetched from Chroma and saved."""
+        col = store.client.get_collection(COLLECTION_PREFIX + embedder, embedding_function=None)
+        root = Path(data_dir) / "vectors"
+        path = root / keyword.fingerprint / f"{embedder}.npy"
+        if path.is_file():
+            matrix = np.load(path, mmap_mode="r")
+            if matrix.shape[0] == len(keyword.passages):
+                return cls(matrix, keyword, col)
+        matrix = _fetch_matrix(col, embedder, keyword.passages)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{embedder}-", suffix=".npy", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, matrix)
+        os.replace(tmp, path)
+        for old in root.iterdir():
+            if old.is_dir() and old.name != keyword.fingerprint:
+                shutil.rmtree(old, ignore_errors=True)
+        return cls(np.load(path, mmap_mode="r"), keyword, col)
+
+    def exact(self, vector: np.ndarray, *, k: int, mask: np.ndarray | None = None) -> list[tuple[Passage, float]]:
+        """The k rows (among `mask`) with the highest cosine similarity to `vector`, computed exactly."""
+        rows = np.flatnonzero(mask) if mask is not None else None
+        subset = self.matrix if rows is None else self.matrix[rows]
+        if k <= 0 or subset.shape[0] == 0:
+            return []
+        sims = subset @ np.asarray(vector, dtype=np.float32)
+        k = min(k, sims.shape[0])
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.argsort(-sims[top], kind="stable")]
+        picked = top if rows is None else rows[top]
+        return [(self.passages[int(i)], float(s)) for i, s in zip(picked, sims[top])]
+
+
+def hnsw_unfiltered(dense: DenseMatrix, vector: np.ndarray, *, k: int) -> list[tuple[Passage, float]]:
+    """Chroma's HNSW for ids and distances only; passages from the snapshot; exact search if too many are unknown."""
+    got = dense.collection.query(query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
+                    n_results=k + _SLACK, include=["distances"])
+    pairs = [(dense.by_id[i], 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0]) if i in dense.by_id]
+    if len(pairs) < min(k, len(dense.passages)):
+        return dense.exact(vector, k=k)
+    return pairs[:k]
+
+
+_CACHE: dict[tuple, DenseMatrix] = {}
+_LOCK = threading.Lock()
+
+
+def dense_for(index: SearchIndex, embedder: str) -> DenseMatrix:
+    """The DenseMatrix of an open SearchIndex's current snapshot (built once per fingerprint and process)."""
+    settings = index.settings
+    key = (str(settings.data_dir), settings.chroma_url, embedder, index.keyword.fingerprint)
+    with _LOCK:
+        if key not in _CACHE:
+            for old in [k for k in _CACHE if k[:3] == key[:3]]:
+                del _CACHE[old]
+            _CACHE[key] = DenseMatrix.load_or_build(index.store, index.keyword, embedder=embedder,
+                                                    data_dir=settings.data_dir)
+        return _CACHE[key]
+
+
+def vector_search(
+    query: str, *, index: SearchIndex, embedder: str, k: int, filters: Filters | None = None
+) -> list[Hit]:
+    """Drop-in for assistant.search.vector_search: HNSW when unfiltered, exact numpy search over the filtered rows."""
+    vector = index.embedders[embedder].embed_query(query)
+    dense = dense_for(index, embedder)
+    mask = dense.columns.mask(filters)
+    if mask is None:
+        pairs = hnsw_unfiltered(dense, vector, k=k)
+    else:
+        pairs = dense.exact(vector, k=k, mask=mask)
+    return [Hit(passage=p, score=s, scores={f"dense_{embedder}": s}) for p, s in pairs]

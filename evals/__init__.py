@@ -1,0 +1,1 @@
+"""Evaluation of Lessons retrieval: gold questions, metrics, baselines and the harness."""

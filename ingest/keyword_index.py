@@ -1,0 +1,169 @@
+"""BM25 keyword search over all stored passages (bm25s), persisted next to the vector store.
+
+Words are stemmed with the Snowball stemmer of the passage's language (English, or Norwegian for
+Nynorsk/Bokmål passages) and then accent-folded, so "tilrådingane" and "tilrading" meet. A query
+word contributes both its English and its Norwegian stem, so it finds either language without
+knowing which one it is in. The index on disk is keyed by `store.fingerprint()`: any process that
+sees a different fingerprint rebuilds from `store.all_passages()`, so new documents show up.
+Filters are applied inside the search, as a bm25s `weight_mask`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_NORWEGIAN
+
+from ingest.models import Filters, Passage
+from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.store import Store
+
+NORWEGIAN = {"nn", "no", "nb"}
+_WORD = re.compile(r"\w\w+")
+_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "œ": "oe", "ß": "ss", "đ": "d", "ð": "d", "ł": "l", "þ": "th"})
+_STOP_EN = frozenset(STOPWORDS_EN)
+_STOP_NO = frozenset(STOPWORDS_NORWEGIAN)
+_STEM_EN = Stemmer.Stemmer("english")
+_STEM_NO = Stemmer.Stemmer("norwegian")
+_DONE = "fingerprint.txt"  # written last: a folder without it is incomplete
+
+
+def fold(word: str) -> str:
+    """Lower-case and strip accents ("Tilrådingane" -> "tilradingane", "Ø" -> "o")."""
+    word = word.casefold().translate(_LETTERS)
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def passage_tokens(text: str, *, language: str = "en") -> list[str]:
+    """Index terms of a passage: stopwords out, stemmed in the passage's language, accent-folded."""
+    words = _WORD.findall(text.casefold())
+    if language in NORWEGIAN:
+        kept = [w for w in words if w not in _STOP_NO]
+        return [fold(s) for s in _STEM_NO.stemWords(kept)]
+    kept = [w for w in words if w not in _STOP_EN]
+    return [fold(s) for s in _STEM_EN.stemWords(kept)]
+
+
+def query_tokens(text: str) -> list[str]:
+    """Search terms of a query: each content word's English and Norwegian stems (deduplicated), accent-folded."""
+    out: list[str] = []
+    for word in _WORD.findall(text.casefold()):
+        if word in _STOP_EN:  # an English function word is no Norwegian content word either
+            continue
+        stems = [fold(_STEM_EN.stemWord(word))]
+        if word not in _STOP_NO:
+            stems.append(fold(_STEM_NO.stemWord(word)))
+        out.extend(dict.fromkeys(stems))
+    return out
+
+
+def _indexed_text(p: Passage) -> str:
+    return f"{p.section}\n{p.text}" if p.section else p.text
+
+
+class KeywordIndex:
+    """A BM25 index over a fixed list of passages, tagged with the store fingerprint it reflects."""
+
+    def __init__(self, passages: list[Passage], fingerprint: str, bm25: bm25s.BM25 | None) -> None:
+        self.passages = passages
+        self.fingerprint = fingerprint
+        self._bm25 = bm25
+        self._masks: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def build(cls, passages: list[Passage], *, fingerprint: str) -> KeywordIndex:
+        """Index `passages` in memory."""
+        if not passages:
+            return cls([], fingerprint, None)
+        bm25 = bm25s.BM25()
+        bm25.index([passage_tokens(_indexed_text(p), language=p.language) for p in passages], show_progress=False)
+        return cls(passages, fingerprint, bm25)
+
+    def save(self, folder: Path) -> None:
+        """Write the index to `folder` (bm25s arrays + passages), the fingerprint file last."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._bm25 is not None:
+            self._bm25.save(str(folder), show_progress=False)
+        with open(folder / "passages.jsonl", "w", encoding="utf-8") as fh:
+            fh.writelines(p.model_dump_json() + "\n" for p in self.passages)
+        (folder / _DONE).write_text(self.fingerprint, encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex:
+        """Read an index written by `save` (score arrays memory-mapped)."""
+        fingerprint = (folder / _DONE).read_text(encoding="utf-8").strip()
+        with open(folder / "passages.jsonl", encoding="utf-8") as fh:
+            passages = [Passage.model_validate_json(line) for line in fh if line.strip()]
+        bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False) if passages else None
+        return cls(passages, fingerprint, bm25)
+
+    def _mask(self, filters: Filters) -> np.ndarray:
+        key = filters.model_dump_json()
+        if key not in self._masks:
+            if len(self._masks) > 64:
+                self._masks.clear()
+            self._masks[key] = np.array([filters.matches(p) for p in self.passages], dtype=np.float32)
+        return self._masks[key]
+
+    def search(self, query: str, *, k: int, filters: Filters | None = None) -> list[tuple[Passage, float]]:
+        """The k best passages for `query` among those passing `filters`, with BM25 scores (> 0)."""
+        if self._bm25 is None or k <= 0:
+            return []
+        tokens = [t for t in query_tokens(query) if t in self._bm25.vocab_dict]
+        if not tokens:
+            return []
+        mask = None if filters is None or filters.is_empty() else self._mask(filters)
+        if mask is not None and not mask.any():
+            return []
+        docs, scores = self._bm25.retrieve(
+            [tokens], k=min(k, len(self.passages)), show_progress=False, weight_mask=mask
+        )
+        return [(self.passages[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+def _snapshot(store: Store) -> tuple[str, list[Passage]]:
+    """Passages and the fingerprint they belong to (retried if an ingestion commits in between)."""
+    for _ in range(5):
+        before = store.fingerprint()
+        passages = store.all_passages()
+        if store.fingerprint() == before:
+            return before, passages
+    return before, passages
+
+
+def load_or_build(store: Store, settings: Settings) -> KeywordIndex:
+    """The keyword index for the store's current content: loaded from disk, or rebuilt and saved."""
+    root = Path(settings.data_dir) / "bm25"
+    folder = root / store.fingerprint()
+    if (folder / _DONE).exists():
+        try:
+            return KeywordIndex.load(folder)
+        except (OSError, ValueError):
+            pass  # damaged: rebuild below
+    fingerprint, passages = _snapshot(store)
+    index = KeywordIndex.build(passages, fingerprint=fingerprint)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    index.save(tmp)
+    final = root / fingerprint
+    if final.exists():
+        shutil.rmtree(final, ignore_errors=True)
+    try:
+        os.replace(tmp, final)
+    except OSError:  # another process put the same index there first
+        shutil.rmtree(tmp, ignore_errors=True)
+    for old in root.iterdir():
+        if old.name != fingerprint and not old.name.startswith(".build-"):
+            shutil.rmtree(old, ignore_errors=True)
+    return index

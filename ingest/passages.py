@@ -1,0 +1,170 @@
+"""Turn structural blocks into citable passages of a useful size.
+
+Rules, in order of precedence:
+- structure beats size: a lesson, a table row and a list item that is a recommendation, finding, lesson,
+  good practice or challenge is a passage of its own however short (split at sentences only when over max_words);
+- paragraphs (and plain list items) of the same section and kind that follow each other directly in the cleaned
+  text merge up to target_words (a group still under min_words may grow to max_words);
+- a block over max_words splits at sentence boundaries, repeating `overlap_sentences` sentences; a passage is
+  never cut inside a sentence (a single "sentence" over 2 x max_words, e.g. an unpunctuated list, splits at lines,
+  and a line that is still too long splits between words);
+- furniture (letterhead, addresses, closings, page numbers) never forms a passage.
+
+Relation between `Passage.text` and `start`/`end` (offsets into the cleaned `Document.text`):
+- text-like passages: `text == normalise(doc.text[start:end])`, i.e. exactly the cleaned span with whitespace
+  collapsed (list markers "- " between merged items included); every sentence of it is therefore in the document;
+- lesson passages: `text` is rendered "Lesson 2. Brief description: ... Recommendation: ..." and every value of
+  `fields` occurs verbatim in `normalise(doc.text[start:end])`;
+- table_row passages: `text` is "Column: value | Column: value" and every value of `fields` occurs verbatim in
+  `normalise(doc.text[start:end])`, except a first-column value filled down from a cell that spans several rows
+  (it is written once, in an earlier row of the same table).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.catalog import detect_language
+from ingest.clean import is_boilerplate
+from ingest.models import Block, Document, Kind, Passage
+from ingest.settings import IngestSettings
+from ingest.structure import is_list_item, normalise
+
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "no", "nos", "p", "pp", "e.g", "i.e", "eg", "egs", "ie",
+                  "etc", "vs", "cf", "approx", "inc", "ltd", "co", "dep", "fig", "vol", "art", "para", "jan", "feb",
+                  "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ass", "saksbeh", "jf",
+                  "bl.a", "dvs", "ca", "nr", "kr", "u.s", "u.k", "op", "al"}
+_BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-ZÆØÅÀ-Ý0-9])|\n(?=- )")
+_OWN_PASSAGE = {Kind.lesson, Kind.recommendation, Kind.finding, Kind.good_practice, Kind.challenge}
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans (start, end offsets into `text`) within text[start:end], whitespace trimmed."""
+    end = len(text) if end is None else end
+    spans, begin = [], start
+    for match in _BOUNDARY.finditer(text, start, end):
+        before = text[begin:match.start() + 1]
+        token = re.findall(r"([\w.]+)[.!?…]$", before)
+        word = token[0].lower().rstrip(".") if token else ""
+        if match.group(0)[0] == "." and (word in _ABBREVIATIONS or re.fullmatch(r"[a-zæøå]", word)
+                                         or (len(word) == 1 and word.isalpha())):
+            continue
+        spans.append((begin, match.start() + len(match.group(0).rstrip())))
+        begin = match.end()
+    spans.append((begin, end))
+    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _mergeable(doc: Document, block: Block) -> bool:
+    if block.kind == Kind.table_row or block.fields:
+        return False
+    if block.kind in _OWN_PASSAGE and is_list_item(doc.text, block):
+        # a bare phrase in a list of findings ("Knowledge transfers") is not a finding on its own
+        return block.kind in {Kind.finding, Kind.challenge} and _words(block.text) < 8
+    return True
+
+
+def _contiguous(doc: Document, left: Block, right: Block) -> bool:
+    """Nothing but whitespace, list markers or stray short lines ("Yes", "No") lies between two blocks."""
+    between = doc.text[left.end:right.start]
+    return all(len(line.split()) <= 3 for line in between.split("\n")) and "#" not in between
+
+
+def _groups(doc: Document, blocks: list[Block], settings: IngestSettings) -> list[list[Block]]:
+    groups: list[list[Block]] = []
+    for block in blocks:
+        last = groups[-1] if groups else None
+        if last and _mergeable(doc, block) and all(_mergeable(doc, b) for b in last) \
+                and last[-1].section == block.section and _contiguous(doc, last[-1], block):
+            kinds = {b.kind for b in last + [block]} - {Kind.text}
+            current = _words(doc.text[last[0].start:last[-1].end])
+            size = _words(doc.text[last[0].start:block.end])
+            limit = settings.target_words if current >= settings.min_words else settings.max_words
+            if len(kinds) <= 1 and size <= limit:
+                last.append(block)
+                continue
+        groups.append([block])
+    return groups
+
+
+def _word_chunks(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
+    """Spans of at most `size` words over text[start:end], cut between words (last resort, no sentences)."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
+    return [(start + words[k][0], start + words[min(k + size, len(words)) - 1][1]) for k in range(0, len(words), size)]
+
+
+def _windows(doc: Document, start: int, end: int, settings: IngestSettings) -> list[tuple[int, int]]:
+    """Sentence-aligned windows of about target_words over doc.text[start:end], overlapping a little."""
+    sentences = []
+    for s, e in split_sentences(doc.text, start, end):
+        if _words(doc.text[s:e]) > 2 * settings.max_words:  # an unpunctuated run: fall back to lines, then words
+            offset = s
+            for line in doc.text[s:e].split("\n"):
+                if line.strip():
+                    sentences.extend(_word_chunks(doc.text, offset, offset + len(line), settings.target_words))
+                offset += len(line) + 1
+        else:
+            sentences.append((s, e))
+    counts = [_words(doc.text[s:e]) for s, e in sentences]
+    suffix = [0] * (len(counts) + 1)
+    for k in range(len(counts) - 1, -1, -1):
+        suffix[k] = suffix[k + 1] + counts[k]
+    windows: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sentences):
+        j, size = i, 0
+        while j < len(sentences) and (j == i or size + counts[j] <= settings.target_words):
+            size += counts[j]
+            j += 1
+        if 0 < suffix[j] < settings.min_words and size + suffix[j] <= settings.max_words:
+            j = len(sentences)  # do not leave a runt behind
+        windows.append((sentences[i][0], sentences[j - 1][1]))
+        if j >= len(sentences):
+            break
+        i = max(j - settings.overlap_sentences, i + 1)
+    return windows
+
+
+def _language(doc: Document, text: str) -> str:
+    languages = doc.meta.languages or ["en"]
+    if len(languages) == 1 or _words(text) < 4:
+        return languages[0]
+    return detect_language(text, allowed=languages)
+
+
+def make_passages(doc: Document, blocks: list[Block], *, settings: IngestSettings) -> list[Passage]:
+    """Passages of a cleaned document from its blocks, with metadata, offsets, page and per-passage language."""
+    pieces: list[tuple[Block, Kind, int, int, str]] = []  # (first block, kind, start, end, text)
+    for group in _groups(doc, blocks, settings):
+        first, last = group[0], group[-1]
+        kind = next((b.kind for b in group if b.kind != Kind.text), Kind.text)
+        if first.kind in {Kind.lesson, Kind.table_row} and first.fields:
+            pieces.append((first, first.kind, first.start, first.end, first.text))
+            continue
+        total = normalise(doc.text[first.start:last.end])
+        spans = [(first.start, last.end)] if _words(total) <= settings.max_words else \
+            _windows(doc, first.start, last.end, settings)
+        for s, e in spans:
+            pieces.append((first, kind, s, e, normalise(doc.text[s:e])))
+    passages: list[Passage] = []
+    for block, kind, start, end, text in pieces:
+        if not text or is_boilerplate(text) or (kind == Kind.text and _words(text) < 3):
+            continue
+        passages.append(Passage(
+            id=Passage.make_id(doc.doc_id, len(passages), text), doc_id=doc.doc_id, title=doc.meta.title,
+            organisation=doc.meta.organisation, year=doc.meta.year, countries=list(doc.meta.countries),
+            language=_language(doc, text), doc_type=doc.meta.doc_type.value, section=" > ".join(block.section),
+            kind=kind, page=doc.page_at(start), text=text, start=start, end=end, fields=dict(block.fields)))
+    return passages

@@ -1,0 +1,291 @@
+"""Files and folders in, an up-to-date index out: load -> clean -> blocks -> passages -> vectors -> Chroma.
+
+Idempotent and restartable: a document whose bytes, catalog entry, passage recipe and embedding
+models are unchanged is skipped (no model is even loaded when nothing needs doing); a changed
+one is replaced whole; one whose file left an ingested folder is removed. Because a document
+enters the manifest only after all its passages are written, killing an ingestion at any moment
+and running it again leaves every passage exactly once. Bad files are reported and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from tqdm import tqdm
+
+from ingest.catalog import read_catalog
+from ingest.clean import clean_document
+from ingest.embed import DIM, EmbedderUnavailable, get_embedder, model_identity
+from ingest.load import LoadError, load_file
+from ingest.lock import ingest_lock
+from ingest.models import CatalogEntry, Document, Passage
+from ingest.passages import make_passages
+from ingest.settings import Settings
+from ingest.store import DocRecord, Store, open_store
+from ingest.structure import parse_blocks
+
+CATALOG_NAMES = {"catalog.yaml", "catalog.yml"}
+_RECIPE_FIELDS = {"min_words", "target_words", "max_words", "overlap_sentences"}
+
+
+class IngestSummary(BaseModel):
+    """What one ingestion did."""
+
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    failed: list[tuple[str, str]] = Field(default_factory=list)  # (path, reason)
+    duplicates: list[tuple[str, str]] = Field(default_factory=list)  # (path, path of the identical file kept)
+    passages: int = 0  # passages written by this run
+    documents: int = 0  # documents in the index afterwards
+    seconds: float = 0.0
+    passages_per_second: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when no file failed."""
+        return not self.failed
+
+    def render(self) -> str:
+        """The closing summary, for people."""
+        lines = [f"FAILED {path}: {reason}" for path, reason in self.failed]
+        lines += [f"duplicate {path}: same content as {kept}; ingested once" for path, kept in self.duplicates]
+        lines.append(
+            f"documents: {self.added} added, {self.updated} updated, {self.skipped} skipped (unchanged), "
+            f"{len(self.failed)} failed, {self.deleted} deleted; {self.documents} in the index"
+        )
+        lines.append(
+            f"passages: {self.passages} written in {self.seconds:.1f} s ({self.passages_per_second:.1f} passages/s)"
+        )
+        return "\n".join(lines)
+
+
+def recipe(settings: Settings) -> str:
+    """Hash of the settings that decide how a document is cut into passages."""
+    body = json.dumps(settings.ingest.model_dump(include=_RECIPE_FIELDS), sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()[:12]
+
+
+def embedding_text(passage: Passage) -> str:
+    """The text a passage is embedded as: its section path, then its text."""
+    return f"{passage.section}\n{passage.text}" if passage.section else passage.text
+
+
+def _skipped_name(path: Path) -> bool:
+    return path.name.startswith(".") or path.name.lower() in CATALOG_NAMES or path.name.upper().startswith("README")
+
+
+def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Path], list[tuple[str, str]]]:
+    """Files to ingest (folders walked recursively, hidden files, catalogs and READMEs left out),
+    the folders given, and the arguments that do not exist."""
+    files: set[Path] = set()
+    folders: list[Path] = []
+    missing: list[tuple[str, str]] = []
+    for raw in paths:
+        path = Path(raw).expanduser().resolve()
+        if path.is_dir():
+            folders.append(path)
+            for f in path.rglob("*"):
+                rel = f.relative_to(path).parts
+                if f.is_file() and not any(part.startswith(".") for part in rel) and not _skipped_name(f):
+                    files.add(f)
+        elif path.is_file():
+            files.add(path)
+        else:
+            missing.append((str(raw), "no such file or folder"))
+    return sorted(files), folders, missing
+
+
+def _catalogs(folders: set[Path], failed: list[tuple[str, str]]) -> dict[Path, dict[str, CatalogEntry]]:
+    out: dict[Path, dict[str, CatalogEntry]] = {}
+    for folder in folders:
+        out[folder] = {}
+        for name in sorted(CATALOG_NAMES):
+            if (folder / name).is_file():
+                try:
+                    out[folder] = read_catalog(folder / name)
+                except ValueError as exc:  # CatalogError: report it, ingest with guessed metadata
+                    failed.append((str(folder / name), str(exc)))
+                break
+    return out
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _up_to_date(
+    rec: DocRecord | None, sha: str, entry: CatalogEntry | None, recipe_: str, models: dict[str, str]
+) -> bool:
+    return (
+        rec is not None
+        and rec.sha256 == sha
+        and rec.recipe == recipe_
+        and all(rec.models.get(name) == model for name, model in models.items())
+        and (rec.meta.guessed if entry is None else entry == rec.meta)
+    )
+
+
+def _prepare(path: Path, catalog: dict[str, CatalogEntry], settings: Settings) -> tuple[Document, list[Passage]]:
+    doc = load_file(path, catalog=catalog, max_bytes=int(settings.ingest.max_file_mb * 1024 * 1024))
+    doc = clean_document(doc)
+    return doc, make_passages(doc, parse_blocks(doc.text), settings=settings.ingest)
+
+
+def _inside(path: str, folders: list[Path]) -> bool:
+    return any(Path(path).is_relative_to(folder) for folder in folders)
+
+
+def ingest_paths(
+    paths: list[Path], *, settings: Settings, progress: bool = True, lock_timeout_s: float = 30.0
+) -> IngestSummary:
+    """Bring the index up to date with `paths` (files or folders), one ingestion at a time per data dir.
+
+    Raises IngestLocked when another ingestion holds the lock past `lock_timeout_s`, and
+    EmbedderUnavailable when a configured model cannot load; bad files are reported in the summary.
+    """
+    start = time.perf_counter()
+    with ingest_lock(settings.data_dir, timeout_s=lock_timeout_s):
+        summary = _ingest([Path(p) for p in paths], settings=settings, progress=progress)
+    summary.seconds = time.perf_counter() - start
+    summary.passages_per_second = summary.passages / summary.seconds if summary.seconds else 0.0
+    return summary
+
+
+def _ingest(paths: list[Path], *, settings: Settings, progress: bool) -> IngestSummary:
+    summary = IngestSummary()
+    files, folders, summary.failed = expand_paths(paths)
+    catalogs = _catalogs({f.parent for f in files}, summary.failed)
+    if not settings.embedders:
+        raise EmbedderUnavailable("no embedder configured (settings.embedders is empty)")
+    models = {name: model_identity(name) for name in settings.embedders}
+    store = open_store(settings)
+    for name, model in models.items():
+        store.ensure_collection(name, model=model, dim=DIM)
+    manifest = store.manifest()
+    present = set(files)
+    gone = {
+        rec.doc_id for rec in manifest.values()
+        if _inside(rec.path, folders) and Path(rec.path) not in present and not Path(rec.path).exists()
+    }
+    live = {doc_id: rec for doc_id, rec in manifest.items() if doc_id not in gone}
+    for doc_id in sorted(gone):
+        store.delete_document(doc_id)
+        summary.deleted += 1
+
+    todo, stale = _plan(files, catalogs, live, settings, models, summary)
+    for doc_id in stale:  # an indexed file whose content now duplicates another file's
+        store.delete_document(doc_id)
+        live.pop(doc_id, None)
+        summary.deleted += 1
+    work = _load_all(todo, catalogs, live, settings, summary)
+    if work:
+        _write_all(work, store, live, settings, progress, summary)
+    summary.documents = len(store.manifest())
+    return summary
+
+
+def _plan(
+    files: list[Path], catalogs: dict, live: dict[str, DocRecord], settings: Settings, models: dict[str, str],
+    summary: IngestSummary,
+) -> tuple[list[Path], list[str]]:
+    """The files that need (re)indexing, and documents to drop because their file is now a copy of another.
+
+    Unchanged files are counted as skipped, copies as duplicates."""
+    max_bytes = settings.ingest.max_file_mb * 1024 * 1024
+    by_path = {rec.path: rec for rec in live.values()}
+    indexed_sha = {rec.sha256: Path(rec.path) for rec in live.values() if Path(rec.path).exists()}
+    shas: dict[Path, str | None] = {}
+    for f in files:
+        try:
+            shas[f] = None if f.stat().st_size > max_bytes else sha256_file(f)
+        except OSError as exc:
+            summary.failed.append((str(f), f"cannot read: {exc}"))
+    # one file per content: prefer the copy already indexed under its own path, else the first by name
+    keeper: dict[str, Path] = {}
+    for f, sha in shas.items():
+        if sha is not None and indexed_sha.get(sha) == f:
+            keeper[sha] = f
+    for f, sha in shas.items():
+        if sha is not None:
+            keeper.setdefault(sha, indexed_sha.get(sha, f))
+    recipe_ = recipe(settings)
+    todo, stale = [], []
+    for f, sha in shas.items():
+        if sha is not None and keeper[sha] != f:
+            summary.duplicates.append((str(f), str(keeper[sha])))
+            if str(f) in by_path:
+                stale.append(by_path[str(f)].doc_id)
+            continue
+        entry = catalogs.get(f.parent, {}).get(f.name)
+        if sha is not None and _up_to_date(by_path.get(str(f)), sha, entry, recipe_, models):
+            summary.skipped += 1
+        else:
+            todo.append(f)
+    return todo, stale
+
+
+def _load_all(
+    todo: list[Path], catalogs: dict, live: dict[str, DocRecord], settings: Settings, summary: IngestSummary
+) -> list[tuple[Document, list[Passage]]]:
+    """Load and cut every file to do; failures are recorded and leave the index untouched."""
+    work: list[tuple[Document, list[Passage]]] = []
+    claimed: dict[str, str] = {}
+    for f in todo:
+        try:
+            doc, passages = _prepare(f, catalogs.get(f.parent, {}), settings)
+        except LoadError as exc:
+            summary.failed.append((str(f), str(exc)))
+            continue
+        except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the batch
+            summary.failed.append((str(f), f"could not be parsed: {type(exc).__name__}: {exc}"))
+            continue
+        owner = live.get(doc.doc_id)
+        other = claimed.get(doc.doc_id) or (
+            owner.path if owner and owner.path != str(f) and Path(owner.path).exists() else None
+        )
+        if other:
+            summary.failed.append((str(f), f"its document id {doc.doc_id!r} is already used by {other}; rename one"))
+            continue
+        claimed[doc.doc_id] = str(f)
+        work.append((doc, passages))
+    return work
+
+
+def _write_all(
+    work: list[tuple[Document, list[Passage]]], store: Store, live: dict[str, DocRecord], settings: Settings,
+    progress: bool, summary: IngestSummary,
+) -> None:
+    """Embed each document with every configured model and replace it in the store."""
+    embedders = {name: get_embedder(name, threads=settings.threads) for name in settings.embedders}
+    total = sum(len(passages) for _, passages in work) * len(embedders)
+    with tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr, disable=not progress) as bar:
+        for doc, passages in work:
+            texts = [embedding_text(p) for p in passages]
+            try:
+                vectors = {
+                    name: emb.embed_passages(texts, batch_size=settings.ingest.batch_size, on_batch=bar.update)
+                    for name, emb in embedders.items()
+                }
+                store.replace_document(doc, passages, vectors, recipe=recipe(settings))
+            except Exception as exc:  # noqa: BLE001 - report the document, keep the batch going
+                summary.failed.append((doc.path, f"could not be indexed: {type(exc).__name__}: {exc}"))
+                continue
+            if doc.doc_id in live:
+                summary.updated += 1
+            else:
+                summary.added += 1
+            summary.passages += len(passages)
+            if progress:
+                bar.write(f"indexed {doc.doc_id}: {len(passages)} passages", file=sys.stderr)

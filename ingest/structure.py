@@ -1,0 +1,308 @@
+"""Split cleaned text into structural blocks: headings give every block its section path; lessons-learned
+tables, list items (recommendations, findings, ...) and table rows become blocks of their own.
+
+Conventions of the cleaned text: '#' headings (or, in plain text without any, ALL-CAPS, numbered and short
+title lines), '- ' or enumerated list items, tab-separated table rows, paragraphs separated by blank lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.models import Block, Kind
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
+_ANNEX = re.compile(r"^(annex|annexure|appendix|attachment|vedlegg)\b", re.IGNORECASE)
+_SALUTATION = re.compile(r"^(dear|kjære|til)\s+[^,]{2,60},$", re.IGNORECASE)
+_ITEM = re.compile(r"^(- |\(?\d{1,2}[.)]\s+|\(?[a-z]{1,4}[.)]\s+)")
+_TERMINAL = re.compile(r"[.!?;,][\"'”’)\]]*$")
+_SECTION_KINDS = [
+    (Kind.challenge, re.compile(r"\bchallenges?\b|utfordring", re.IGNORECASE)),
+    (Kind.good_practice, re.compile(r"\b(good|best|promising) practices?\b|god praksis|beste praksis", re.IGNORECASE)),
+    (Kind.lesson, re.compile(r"\blessons?[- ]+learn|lærdom|læringspunkt", re.IGNORECASE)),
+    (Kind.recommendation, re.compile(r"recommendation|tilråd|tiltaking|anbefaling", re.IGNORECASE)),
+    (Kind.finding, re.compile(r"\bfindings?\b|\bfunn\b", re.IGNORECASE)),
+]
+_FORM_SECTION = re.compile(r"questionnaire|survey form|interview guide|spørjeskjema|spørreskjema", re.IGNORECASE)
+_ITEM_LABEL_KINDS = [
+    (Kind.recommendation, re.compile(r"^(tilråding|recommendation|anbefaling)\s*\d+", re.IGNORECASE)),
+    (Kind.lesson, re.compile(r"^(lesson|lærdom)\s*\d+", re.IGNORECASE)),
+    (Kind.finding, re.compile(r"^(finding|funn)\s*\d+", re.IGNORECASE)),
+    (Kind.good_practice, re.compile(r"^(good|best) practice\s*\d+", re.IGNORECASE)),
+    (Kind.challenge, re.compile(r"^challenge\s*\d+", re.IGNORECASE)),
+]
+LESSON_FIELDS = [  # label pattern -> field name, in display order
+    ("lesson", re.compile(r"^element\b", re.IGNORECASE)),
+    ("description", re.compile(r"brief description|lesson learned|description", re.IGNORECASE)),
+    ("context", re.compile(r"context|precondition", re.IGNORECASE)),
+    ("targeted_users", re.compile(r"target|beneficiar|users", re.IGNORECASE)),
+    ("challenges", re.compile(r"challenge|negative", re.IGNORECASE)),
+    ("recommendation", re.compile(r"recommend", re.IGNORECASE)),
+]
+LESSON_LABELS = {"description": "Brief description", "context": "Context", "targeted_users": "Targeted users",
+                 "challenges": "Challenges", "recommendation": "Recommendation"}
+
+
+@dataclass
+class _Unit:
+    kind: str  # heading | para | item | table
+    lines: list[tuple[int, str]] = field(default_factory=list)  # (offset, text)
+    level: int = 1
+    md_level: int = 0
+
+    @property
+    def start(self) -> int:
+        return self.lines[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.lines[-1][0] + len(self.lines[-1][1])
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(t.split()) for _, t in self.lines).strip()
+
+
+def normalise(text: str) -> str:
+    """Collapse all whitespace (newlines, tabs, runs of spaces) to single spaces."""
+    return " ".join(text.split())
+
+
+def _heading_like(line: str) -> bool:
+    """A short line that may be a heading even without blank lines around it (PDF text has none)."""
+    text = line.strip()
+    words = text.split()
+    if not words or len(words) > 10 or _TERMINAL.search(text) or text.startswith("- "):
+        return False
+    letters = [c for c in text if c.isalpha()]
+    caps = len(letters) >= 4 and sum(c.isupper() for c in letters) / len(letters) >= 0.8
+    numbered = bool(_NUMBERED.match(text)) and text[len(words[0]):].strip()[:1].isupper()
+    return not text.endswith(":") and (caps or numbered or (bool(_ANNEX.match(text)) and len(words) <= 6))
+
+
+def _units(text: str) -> list[_Unit]:
+    plain = not any(_MD_HEADING.match(line) for line in text.split("\n"))
+    units: list[_Unit] = []
+    current: _Unit | None = None
+    offset = 0
+    for line in text.split("\n"):
+        start, offset = offset, offset + len(line) + 1
+        if not line.strip():
+            if current is not None and current.kind != "table":
+                current = None
+            continue
+        heading = _MD_HEADING.match(line)
+        if heading:
+            current = None
+            units.append(_Unit("heading", [(start, heading.group(2))], md_level=len(heading.group(1))))
+        elif plain and _heading_like(line):
+            current = None
+            units.append(_Unit("para", [(start, line)]))
+        elif "\t" in line:
+            if current is None or current.kind != "table":
+                current = _Unit("table")
+                units.append(current)
+            current.lines.append((start, line))
+        elif _ITEM.match(line):
+            current = _Unit("item", [(start, line)])
+            units.append(current)
+        elif current is not None and current.kind in {"para", "item"}:
+            current.lines.append((start, line))
+        else:
+            current = _Unit("para", [(start, line)])
+            units.append(current)
+    return units
+
+
+def _plain_heading(unit: _Unit, nxt: _Unit | None) -> bool:
+    """Whether a one-line unit of a document without '#' headings is a heading."""
+    if len(unit.lines) != 1 or unit.kind not in {"para", "item"} or unit.lines[0][1].startswith("- "):
+        return False
+    text = unit.text
+    if _heading_like(text):
+        return True
+    next_is_long_para = nxt is not None and nxt.kind == "para" and len(nxt.text.split()) >= 20
+    short_title = len(text.split()) <= 8 and text[:1].isupper() and not _TERMINAL.search(text)
+    return unit.kind == "para" and short_title and not text.endswith(":") and next_is_long_para
+
+
+def _heading_level(unit: _Unit, stack: list[_Unit]) -> int:
+    text = unit.text
+    if _ANNEX.match(text):
+        return 0
+    numbered = _NUMBERED.match(text)
+    if numbered and not re.fullmatch(r"\d{4}", numbered.group(1)):
+        return numbered.group(1).count(".") + 1
+    anchor = next((h for h in reversed(stack) if _ANNEX.match(h.text) or _NUMBERED.match(h.text)), None)
+    if anchor is None:
+        return unit.md_level or 1
+    extra = max(0, unit.md_level - anchor.md_level - 1) if unit.md_level and anchor.md_level else 0
+    return anchor.level + 1 + extra
+
+
+def section_kind(section: list[str]) -> Kind:
+    """The kind a section's paragraphs carry, from its innermost matching heading (text when none)."""
+    if any(_FORM_SECTION.search(h) for h in section):
+        return Kind.text
+    for heading in reversed(section):
+        for kind, pattern in _SECTION_KINDS:
+            if pattern.search(heading):
+                return kind
+    return Kind.text
+
+
+def _item_kind(content: str, section: list[str]) -> Kind:
+    if any(_FORM_SECTION.search(h) for h in section):
+        return Kind.text
+    for kind, pattern in _ITEM_LABEL_KINDS:
+        if pattern.match(content):
+            return kind
+    return section_kind(section)
+
+
+def _lesson_blocks(unit: _Unit, section: list[str]) -> list[Block]:
+    blocks: list[Block] = []
+    current: dict[str, str] = {}
+    span = [0, 0]
+
+    def flush() -> None:
+        if any(k != "lesson" for k in current):
+            blocks.append(Block(kind=Kind.lesson, section=section, text=render_lesson(current), start=span[0],
+                                end=span[1], fields=dict(current)))
+
+    for offset, line in unit.lines:
+        label, _, value = line.partition("\t")
+        value = normalise(value)
+        name = next((n for n, p in LESSON_FIELDS if p.search(label)), None) or _slug(label)
+        if name == "lesson" or (name in current and name != "lesson"):
+            flush()
+            current, span = {}, [offset, offset + len(line)]
+        if value:
+            current[name] = value
+        span[1] = offset + len(line)
+    flush()
+    return blocks
+
+
+def render_lesson(fields: dict[str, str]) -> str:
+    """Readable text of a lesson: 'Lesson 2. Brief description: ... Context: ... Recommendation: ...'."""
+    parts = [fields["lesson"].rstrip(".") + "."] if fields.get("lesson") else []
+    for name, value in fields.items():
+        if name != "lesson":
+            parts.append(f"{LESSON_LABELS.get(name, name.replace('_', ' ').capitalize())}: {value}")
+    return " ".join(parts)
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_") or "value"
+
+
+def _is_lesson_table(unit: _Unit) -> bool:
+    labels = [line.split("\t", 1)[0] for _, line in unit.lines]
+    if any(LESSON_FIELDS[0][1].search(lbl) for lbl in labels) and any("lesson" in ln.lower() for _, ln in unit.lines):
+        return True
+    return sum(1 for lbl in labels if any(p.search(lbl) for _, p in LESSON_FIELDS[1:])) >= 3
+
+
+def _table_blocks(unit: _Unit, section: list[str]) -> list[Block]:
+    rows = [(offset, [normalise(c) for c in line.split("\t")]) for offset, line in unit.lines]
+    header = rows[0][1]
+    if len(rows) < 2 or not all(header) or any(re.fullmatch(r"[\d.,%$ ]+", c) for c in header):
+        return []
+    blocks, previous = [], [""] * len(header)
+    for (offset, cells), (_, line) in zip(rows[1:], unit.lines[1:]):
+        if len(cells) > len(header) and not cells[0]:
+            cells = cells[1:]
+        if len(cells) == len(header) and not cells[0] and previous[0]:
+            cells = [previous[0]] + cells[1:]  # a cell spanning several rows is written once
+        if sum(1 for c in cells if c) < min(2, len(header)):
+            continue
+        names = header + [f"column {i + 1}" for i in range(len(header), len(cells))]
+        fields = {name: value for name, value in zip(names, cells) if value}
+        text = " | ".join(f"{k}: {v}" for k, v in fields.items())
+        blocks.append(Block(kind=Kind.table_row, section=section, text=text, start=offset, end=offset + len(line),
+                            fields=fields))
+        previous = cells
+    return blocks
+
+
+def _table_unit_blocks(unit: _Unit, section: list[str], caption: str) -> list[Block]:
+    """Lesson blocks, or one block per row named by the header; a headerless table reads as a paragraph."""
+    if _is_lesson_table(unit):
+        return _lesson_blocks(unit, section)
+    made = _table_blocks(unit, section + [caption] if caption else section)
+    if made or len(unit.text.split()) <= 8:
+        return made
+    return [Block(kind=section_kind(section), section=section, text=unit.text, start=unit.start, end=unit.end)]
+
+
+def _is_junk(unit: _Unit) -> bool:
+    """Short unpunctuated lines outside headings: names, dates, logos, stray labels."""
+    text = unit.text
+    if re.match(r"[^:]{1,30}:\s\S", text):
+        return False  # "Via: Norad, direktøren" is a labelled value, not a stray line
+    return unit.kind == "para" and len(text.split()) <= 10 and not re.search(r"[.!?:;]", text[-3:] or "")
+
+
+def is_list_item(text: str, block: Block) -> bool:
+    """Whether a block is a list item of the cleaned text it came from (marker just before or at its start)."""
+    line_start = text.rfind("\n", 0, block.start) + 1
+    prefix = text[line_start:block.start]
+    return prefix == "- " or (not prefix and bool(_ITEM.match(text[block.start:block.end])))
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """Blocks of a cleaned text, in order, each with its heading path, kind, offsets and fields."""
+    units = _units(text)
+    plain = not any(u.kind == "heading" for u in units)
+    stack: list[_Unit] = []
+    blocks: list[Block] = []
+    caption = ""
+    pending_label: _Unit | None = None
+    for i, unit in enumerate(units):
+        nxt = units[i + 1] if i + 1 < len(units) else None
+        if plain and len(unit.lines) == 1 and _SALUTATION.match(unit.text):
+            unit = _Unit("heading", [(unit.start, "Letter: " + unit.text.rstrip(","))])
+            unit.level = 0
+            stack = [unit]
+            continue
+        if unit.kind == "heading" or (plain and _plain_heading(unit, nxt)):
+            unit.kind = "heading"
+            unit.level = _heading_level(unit, stack)
+            while stack and stack[-1].level >= unit.level:
+                stack.pop()
+            stack.append(unit)
+            caption = ""
+            continue
+        section = [normalise(h.text).rstrip(":") for h in stack]
+        if unit.kind == "table":
+            blocks.extend(_table_unit_blocks(unit, section, caption))
+            caption = ""
+            continue
+        if unit.kind == "para" and re.match(r"^table\s+\d+", unit.text, re.IGNORECASE) and nxt and nxt.kind == "table":
+            caption = unit.text
+            continue
+        if unit.kind == "para" and re.fullmatch(r"[^.!?]{1,40}:", unit.text) and len(unit.text.split()) <= 3:
+            # a bare label ("Kopi:") belongs to the paragraph after it, unless that is another label
+            label_next = nxt is not None and nxt.kind == "para" and not re.match(r"[^:]{1,40}:", nxt.text)
+            pending_label = unit if label_next else None
+            continue
+        if _is_junk(unit) and pending_label is None:
+            continue
+        start = pending_label.start if pending_label is not None else unit.start
+        pending_label = None
+        if unit.kind == "item":
+            marker = _ITEM.match(unit.lines[0][1])
+            content_start = unit.start + (len(marker.group(0)) if marker and marker.group(0) == "- " else 0)
+            content = normalise(text[content_start:unit.end])
+            if not content:
+                continue
+            blocks.append(Block(kind=_item_kind(content, section), section=section, text=content,
+                                start=content_start, end=unit.end))
+        else:
+            kind = Kind.text if unit.text.endswith(":") else section_kind(section)
+            blocks.append(Block(kind=kind, section=section, text=normalise(text[start:unit.end]), start=start,
+                                end=unit.end))
+    return blocks

@@ -1,0 +1,79 @@
+"""Test helper: the seed corpus ingested with e5 (once per test session), served by the real app on a free port.
+
+Ingesting the seed corpus takes minutes on two shared cores, so it happens once, in a subprocess (Chroma
+flushes everything when that process exits), into a template folder; each test module gets its own copy
+(corpus and data), so uploads and feedback never touch the real corpus/ or another module's index.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ingest.settings import PROJECT_ROOT, Settings
+
+SEED_CORPUS = PROJECT_ROOT / "corpus"
+_INGEST = """
+import sys
+from pathlib import Path
+from ingest.pipeline import ingest_paths
+from ingest.settings import Settings
+root = Path(sys.argv[1])
+settings = Settings(data_dir=root / "data", corpus_dir=root / "corpus", embedders=["e5"], threads=2)
+files = sorted(p for p in settings.corpus_dir.iterdir() if p.suffix == ".txt")
+summary = ingest_paths(files, settings=settings, progress=False)
+print(summary.render())
+sys.exit(1 if summary.failed or not summary.passages else 0)
+"""
+_template: Path | None = None
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _seed_template() -> Path:
+    """A folder with corpus/ (copy of the seed corpus) and data/ (its e5 index), built once per session."""
+    global _template
+    if _template is None:
+        root = Path(tempfile.mkdtemp(prefix="lessons-seed-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        shutil.copytree(SEED_CORPUS, root / "corpus")
+        done = subprocess.run(
+            [sys.executable, "-c", _INGEST, str(root)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200
+        )
+        assert done.returncode == 0, f"seed ingestion failed:\n{done.stdout}\n{done.stderr[-3000:]}"
+        _template = root
+    return _template
+
+
+def seeded_settings(root: Path, **overrides) -> Settings:
+    """Settings over a private copy of the ingested seed corpus (corpus/ and data/ under `root`)."""
+    template = _seed_template()
+    for part in ("corpus", "data"):
+        shutil.copytree(template / part, root / part)
+    values = {"data_dir": root / "data", "corpus_dir": root / "corpus", "embedders": ["e5"], "threads": 2, "llm": None}
+    return Settings(**{**values, **overrides})
+
+
+@contextmanager
+def running_app(settings: Settings) -> Iterator[str]:
+    """Serve the real app (index and models loaded once) in a background thread; yields its URL."""
+    from assistant.app import serve
+
+    port = free_port()
+    app = serve(settings, host="127.0.0.1", port=port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()

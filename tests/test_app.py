@@ -1,0 +1,270 @@
+"""The web app: pure helpers, then the real Gradio server driven through gradio_client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from app_server import SEED_CORPUS, running_app, seeded_settings
+
+from assistant.feedback import FeedbackRecord, feedback_path, record_feedback
+from assistant.render import chat_message, export_markdown, source_card
+from assistant.uploads import UploadMeta, UploadRefused, add_document, parse_year, safe_filename
+from ingest.models import Answer, Citation, Passage
+from ingest.settings import Settings
+
+UNODC_FILE = "unodc-2022-mexico-tip-cluster-evaluation-brief.txt"
+APPAREL = "How can we engage the apparel private sector on TiP?"
+UNODC_REC = (
+    "Give continuity to the collaboration agreements developed with private sector companies that can be "
+    "central for delivering prevention messages against TIP, helping sustain the Blue Heart campaign in strategic spaces."
+)
+
+
+# ---------------------------------------------------------------- pure helpers (fast)
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [("Report 2021 (final).pdf", "Report-2021-final.pdf"), ("notes.MD", "notes.md"), ("évaluation.docx", "valuation.docx")],
+)
+def test_safe_filename_keeps_a_plain_name(raw: str, safe: str) -> None:
+    assert safe_filename(raw) == safe
+
+
+@pytest.mark.parametrize("raw", ["../evil.txt", "a/b.txt", "..\\evil.txt", "..", "/etc/passwd", ""])
+def test_safe_filename_refuses_escaping_names(raw: str) -> None:
+    with pytest.raises(UploadRefused):
+        safe_filename(raw)
+
+
+def test_parse_year() -> None:
+    assert parse_year("") is None
+    assert parse_year(" 2021 ") == 2021
+    for bad in ("twenty", "1492"):
+        with pytest.raises(UploadRefused):
+            parse_year(bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("big.txt", b"word " * 300_000, "too large"),
+        ("tool.exe", b"MZ\x90\x00" * 10, "Unsupported file type .exe"),
+        ("broken.pdf", b"%PDF-1.4\n garbage \x00\x01" * 50, "Could not read"),
+        ("empty.md", b"", "Could not read"),
+    ],
+)
+def test_add_document_refuses_before_touching_the_corpus(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "corpus", ingest={"max_file_mb": 1.0})
+    src = tmp_path / name
+    src.write_bytes(data)
+    with pytest.raises(UploadRefused, match=reason):
+        add_document(src, file_name=None, meta=UploadMeta(title="T"), settings=settings)
+    assert not settings.corpus_dir.exists() and not settings.data_dir.exists()
+
+
+def _answer() -> tuple[Answer, Passage]:
+    passage = Passage(
+        id="doc:1", doc_id="doc", title="Review <2020>", organisation="IOM", year=2020, section="5. Findings",
+        kind="recommendation", page=4, text="Intro sentence. Engage employers early & often. Closing.", start=0, end=56,
+    )
+    cite = Citation(
+        n=1, passage_id="doc:1", doc_id="doc", title=passage.title, section=passage.section, page=4,
+        quote="Engage employers early & often.", organisation="IOM", year=2020, kind="recommendation",
+    )
+    return Answer(question="How to engage employers?", answer="Engage them early [1].", citations=[cite]), passage
+
+
+def test_source_card_shows_origin_and_full_passage_escaped() -> None:
+    answer, passage = _answer()
+    card = source_card(answer.citations[0], passage)
+    assert card.startswith("<details class='source-card'")
+    assert "Review &lt;2020&gt; — IOM, 2020 · 5. Findings · recommendation · p. 4" in card
+    assert "Intro sentence. <mark>Engage employers early &amp; often.</mark> Closing." in card
+    assert "\n" not in card  # one line, so Markdown keeps it as a single HTML block
+    shown = chat_message(answer, {passage.id: passage})
+    assert shown.startswith("Engage them early [1].") and shown.count("<details") == 1
+
+
+def test_export_markdown_has_answer_and_references() -> None:
+    answer, _ = _answer()
+    md = export_markdown(answer, role="designer")
+    assert md.startswith("# How to engage employers?\n")
+    assert "Engage them early [1]." in md
+    assert "[1] Review <2020> — IOM, 2020 · 5. Findings · recommendation · p. 4" in md
+    assert "> Engage employers early & often." in md
+
+
+def test_feedback_appends_json_lines(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    for rating in ("up", "down"):
+        record_feedback(FeedbackRecord(rating=rating, question="q", answer="a"), settings=settings)
+    lines = feedback_path(settings).read_text().splitlines()
+    assert [json.loads(line)["rating"] for line in lines] == ["up", "down"]
+
+
+# ---------------------------------------------------------------- the real server (slow)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """(client, settings, url) for a real server over an ingested copy of the seed corpus."""
+    from gradio_client import Client
+
+    settings = seeded_settings(tmp_path_factory.mktemp("app"), ingest={"max_file_mb": 1.0})
+    with running_app(settings) as url:
+        yield Client(url, verbose=False), settings, url
+
+
+def _passages(settings: Settings) -> dict[str, Passage]:
+    from ingest.store import open_store
+
+    return {p.id: p for p in open_store(settings).all_passages()}
+
+
+def _ask(client, question: str, *, history=(), filters=None, role: str = "") -> tuple[str, list[dict]]:
+    answer, citations = client.predict(
+        question, json.dumps(list(history)), json.dumps(filters or {}), role, api_name="/ask"
+    )
+    return answer, citations
+
+
+@pytest.mark.slow
+def test_ask_cites_verbatim_passages(served) -> None:
+    client, settings, _ = served
+    answer, citations = _ask(client, APPAREL, role="designer")
+    assert "[1]" in answer and citations
+    passages = _passages(settings)
+    for c in citations:
+        assert c["quote"] in passages[c["passage_id"]].text
+    assert any(c["doc_id"].startswith("iom-2021-puebla") for c in citations), citations
+
+
+@pytest.mark.slow
+def test_follow_up_uses_the_conversation(served) -> None:
+    client, settings, _ = served
+    first, _ = _ask(client, APPAREL)
+    alone, alone_cites = _ask(client, "and for government partners?")
+    follow, cites = _ask(client, "and for government partners?", history=[[APPAREL, first]])
+    assert cites and "[1]" in follow
+    assert "Read as a follow-up" in follow and "Read as a follow-up" not in alone
+    passages = _passages(settings)
+    texts = [passages[c["passage_id"]].text.lower() for c in cites]
+    assert any("private sector" in t for t in texts)  # the topic carried over from the first question
+    assert any("government" in t for t in texts)  # the follow-up's own angle
+    assert cites != alone_cites
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "filters",
+    [{"kinds": ["recommendation"]}, {"doc_ids": ["unodc-2022-mexico-tip-cluster-evaluation-brief"]}],
+)
+def test_filters_restrict_citations(served, filters) -> None:
+    client, _, _ = served
+    _, unfiltered = _ask(client, APPAREL)
+    _, citations = _ask(client, APPAREL, filters=filters)
+    assert citations
+    for c in citations:
+        if "kinds" in filters:
+            assert c["kind"] in filters["kinds"]
+        else:
+            assert c["doc_id"] in filters["doc_ids"]
+    assert citations != unfiltered
+
+
+@pytest.mark.slow
+def test_coverage_check_judges_lines(served) -> None:
+    client, _, _ = served
+    unrelated = "Replace the office printers with a leasing contract before the next fiscal year."
+    rows = client.predict(f"- {UNODC_REC}\n\n{unrelated}\n", "{}", api_name="/coverage")
+    assert [r["line"] for r in rows] == [UNODC_REC, unrelated]
+    covered, new = rows
+    assert covered["verdict"] == "covered" and covered["doc_id"].startswith("unodc-2022")
+    assert covered["quote"] and covered["title"] and covered["year"] == 2022
+    assert new["verdict"] == "new" and new["score"] < covered["score"]
+
+
+@pytest.mark.slow
+def test_feedback_is_written(served) -> None:
+    client, settings, _ = served
+    answer, citations = _ask(client, APPAREL)
+    message = client.predict("up", APPAREL, answer, json.dumps(citations), "designer", api_name="/feedback")
+    assert "recorded" in message
+    record = json.loads(feedback_path(settings).read_text().splitlines()[-1])
+    assert record["rating"] == "up" and record["question"] == APPAREL and record["answer"] == answer
+    assert record["citations"][0]["passage_id"] == citations[0]["passage_id"]
+
+
+def _corrupt_pdf(path: Path) -> Path:
+    path.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n this is not a pdf body \x00\x01\x02" * 20)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "make", "save_as", "reason"),
+    [
+        ("big.txt", lambda p: p.write_text("words and more words\n" * 80_000), "", "too large"),
+        ("fine.txt", lambda p: p.write_text("A short but readable note about shelters.\n" * 20), "../evil.txt", "not allowed"),
+        ("tool.exe", lambda p: p.write_bytes(b"MZ\x90\x00" * 100), "", "Unsupported file type .exe"),
+        ("broken.pdf", _corrupt_pdf, "", "Could not read"),
+        ("copy.txt", lambda p: p.write_bytes((SEED_CORPUS / UNODC_FILE).read_bytes()), "", "same content as"),
+    ],
+)
+def test_upload_refusals_leave_the_index_unchanged(served, tmp_path, name, make, save_as, reason) -> None:
+    from gradio_client import handle_file
+
+    client, settings, _ = served
+    src = tmp_path / name
+    make(src)
+    before_docs = client.predict(api_name="/documents")
+    before_files = sorted(p.name for p in settings.corpus_dir.iterdir())
+    before_catalog = (settings.corpus_dir / "catalog.yaml").read_text()
+    message, _ = client.predict(handle_file(src), save_as, "A title", "IOM", "2021", api_name="/upload")
+    assert "Not added" in message and reason in message, message
+    assert client.predict(api_name="/documents") == before_docs
+    assert sorted(p.name for p in settings.corpus_dir.iterdir()) == before_files
+    assert (settings.corpus_dir / "catalog.yaml").read_text() == before_catalog
+    assert not (settings.corpus_dir.parent / "evil.txt").exists()
+
+
+@pytest.mark.slow
+def test_upload_adds_a_document_with_its_metadata(served, tmp_path) -> None:
+    from gradio_client import handle_file
+
+    client, settings, _ = served
+    src = tmp_path / "Field notes 2023.md"
+    src.write_text(
+        "# Field notes on labour inspection\n\n## Recommendations\n\n"
+        "- Labour inspectors should receive joint training with prosecutors on identifying forced labour "
+        "in agricultural supply chains, because inspections alone rarely lead to prosecutions.\n"
+        "- Municipal authorities should map recruitment agencies operating in the region and share the "
+        "register with the labour inspectorate every six months.\n"
+    )
+    message, table = client.predict(handle_file(src), "", "Field notes on labour inspection", "ILO", "2023", api_name="/upload")
+    assert "Added" in message, message
+    docs = {d["file"]: d for d in client.predict(api_name="/documents")}
+    doc = docs["Field-notes-2023.md"]
+    assert (doc["title"], doc["organisation"], doc["year"]) == ("Field notes on labour inspection", "ILO", 2023)
+    assert doc["passages"] >= 1 and (settings.corpus_dir / "Field-notes-2023.md").exists()
+    _, citations = _ask(client, "Who should labour inspectors train with?", filters={"doc_ids": [doc["doc_id"]]})
+    assert citations and citations[0]["organisation"] == "ILO"
+
+
+@pytest.mark.slow
+def test_shared_deployment_requires_login(served) -> None:
+    from gradio_client import Client
+    from gradio_client.exceptions import AuthenticationError
+
+    client, settings, _ = served
+    shared = settings.model_copy(update={"server": settings.server.model_copy(update={"username": "team", "password": "s3cret"})})
+    with running_app(shared) as url:
+        with pytest.raises(AuthenticationError):
+            Client(url, verbose=False).predict(api_name="/documents")
+        with pytest.raises(ValueError, match="Could not login"):
+            Client(url, auth=("team", "wrong"), verbose=False)
+        docs = Client(url, auth=("team", "s3cret"), verbose=False).predict(api_name="/documents")
+        assert docs == client.predict(api_name="/documents")

@@ -1,0 +1,88 @@
+"""The real app in Debian's chromium: ask a question, see the answer and its source cards, rate it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from app_server import running_app, seeded_settings
+
+from assistant.feedback import feedback_path
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+QUESTION = "How can we engage the apparel private sector on TiP?"
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+def _ensure_chromium() -> None:
+    """Install Debian's chromium when missing and we are root (as `make browser` does); else skip."""
+    if CHROMIUM.exists():
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, check=False, timeout=900)
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not at /usr/bin/chromium and could not be installed (run `make browser` as root)")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """(url, settings) of the real app over an ingested copy of the seed corpus."""
+    _ensure_chromium()
+    settings = seeded_settings(tmp_path_factory.mktemp("browser"))
+    with running_app(settings) as url:
+        yield url, settings
+
+
+@pytest.fixture()
+def page():
+    """A fresh chromium page."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1100})
+        yield context.new_page()
+        browser.close()
+
+
+def test_ask_shows_answer_with_source_cards_and_records_feedback(app_url, page) -> None:
+    url, settings = app_url
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator("#question textarea").fill(QUESTION)
+    page.locator("#ask-button").click()
+
+    cards = page.locator("#chat details.source-card")
+    cards.first.wait_for(state="attached", timeout=180_000)
+    bot = page.locator("#chat [data-testid='bot']").last
+    assert "[1]" in bot.inner_text()
+    assert cards.count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    bot.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(ARTIFACTS / "ask.png"), full_page=True)
+
+    first = cards.first
+    assert "[1]" in first.locator("summary").inner_text()
+    first.locator("summary").click()
+    assert first.evaluate("el => el.open") is True
+    assert first.locator("mark").count() == 1  # the quoted span, highlighted inside the full passage
+    assert first.locator("mark").inner_text().split() == first.locator("blockquote").inner_text().split()
+    first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "ask-source-open.png"), full_page=True)
+    assert (ARTIFACTS / "ask.png").stat().st_size > 10_000
+
+    page.get_by_role("button", name="Like").last.click()
+    page.locator("#feedback-status").get_by_text("recorded").wait_for(timeout=30_000)
+    record = json.loads(feedback_path(settings).read_text().splitlines()[-1])
+    assert record["rating"] == "up" and record["question"] == QUESTION and "[1]" in record["answer"]

@@ -1,0 +1,117 @@
+"""BM25 keyword search: stemming, accent folding, Nynorsk, filters inside the search, persistence by fingerprint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ingest import keyword_index
+from ingest.embed import DIM
+from ingest.keyword_index import KeywordIndex, fold, load_or_build, passage_tokens, query_tokens
+from ingest.models import CatalogEntry, Document, Filters, Kind
+from ingest.store import open_store
+from ingest_helpers import make_passage
+
+PASSAGES = [
+    make_passage("iom", 0, "Shelters recommended a referral mechanism for victims of trafficking.",
+                 organisation="IOM", year=2021, countries=["Mexico"], kind=Kind.recommendation),
+    make_passage("iom", 1, "Shelter staff were trained; the shelter budget was stable.",
+                 organisation="IOM", year=2021, countries=["Mexico"], kind=Kind.finding),
+    make_passage("unodc", 0, "A shelter was mentioned once in the hotline evaluation of the Nigerian project.",
+                 organisation="UNODC", year=2022, countries=["Nigeria"], kind=Kind.lesson),
+    make_passage("norad", 0, "Tilråding 2: Norad bør sikre at tilrådingane frå evalueringa blir følgde opp "
+                 "i samarbeidet med IOM om menneskehandel.", organisation="Norad", year=2011,
+                 countries=["Norway"], language="nn", kind=Kind.recommendation),
+    make_passage("norad", 1, "Evalueringa viser at kvinnene i prosjekta fekk betre vern.",
+                 organisation="Norad", year=2011, countries=["Norway"], language="nn", kind=Kind.finding),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> KeywordIndex:
+    return KeywordIndex.build(PASSAGES, fingerprint="fp")
+
+
+def ids(hits):
+    return [p.id for p, _ in hits]
+
+
+def test_fold_strips_accents_and_nordic_letters():
+    assert fold("Tilrådingane") == "tilradingane"
+    assert fold("følgde") == "folgde" and fold("Ærlig") == "aerlig" and fold("São") == "sao"
+
+
+def test_tokens_drop_stopwords_and_stem_by_language():
+    assert passage_tokens("The recommendations of the shelters", language="en") == ["recommend", "shelter"]
+    assert passage_tokens("tilrådingane og evalueringa", language="nn") == ["tilrading", "evaluering"]
+    assert "recommend" in query_tokens("recommendations") and "tilrading" in query_tokens("tilrådingane")
+    assert query_tokens("the and of") == []
+
+
+def test_stemmed_english_match_ranks_the_densest_passage_first(index):
+    hits = index.search("shelters", k=5)
+    assert ids(hits)[0] == PASSAGES[1].id  # two mentions beat one
+    assert set(ids(hits)) == {PASSAGES[0].id, PASSAGES[1].id, PASSAGES[2].id}
+    assert all(score > 0 for _, score in hits)
+
+
+@pytest.mark.parametrize("query", ["tilråding", "tilrading", "Tilrådingane", "TILRÅDINGANE frå Norad"])
+def test_nynorsk_text_is_found_with_or_without_accents(index, query):
+    assert ids(index.search(query, k=1)) == [PASSAGES[3].id]
+
+
+def test_nynorsk_inflections_meet(index):
+    assert ids(index.search("kvinner evaluering", k=1)) == [PASSAGES[4].id]
+
+
+def test_filters_apply_inside_the_search(index):
+    # unfiltered, the UNODC passage is the weakest "shelter" match; filtered, it is the only one and comes first at k=1
+    assert ids(index.search("shelter", k=1))[0] != PASSAGES[2].id
+    assert ids(index.search("shelter", k=1, filters=Filters(doc_ids=["unodc"]))) == [PASSAGES[2].id]
+    assert ids(index.search("shelter", k=5, filters=Filters(kinds=[Kind.recommendation]))) == [PASSAGES[0].id]
+    assert ids(index.search("shelter", k=5, filters=Filters(countries=["Nigeria"], years=[2022]))) == [PASSAGES[2].id]
+    assert index.search("shelter", k=5, filters=Filters(organisations=["Norad"])) == []
+    assert ids(index.search("shelter tilråding", k=5, filters=Filters(languages=["nn"]))) == [PASSAGES[3].id]
+
+
+def test_no_match_unknown_words_and_empty_index():
+    idx = KeywordIndex.build(PASSAGES, fingerprint="fp")
+    assert idx.search("zebra quantum", k=5) == [] and idx.search("", k=5) == []
+    assert KeywordIndex.build([], fingerprint="empty").search("shelter", k=5) == []
+
+
+def test_save_and_load_round_trip(tmp_path, index):
+    index.save(tmp_path / "kw")
+    loaded = KeywordIndex.load(tmp_path / "kw")
+    assert loaded.fingerprint == "fp" and loaded.passages == PASSAGES
+    for query in ("shelter", "tilrading", "kvinner evaluering"):
+        assert loaded.search(query, k=3) == index.search(query, k=3)
+
+
+def _add(store, doc_id, passages):
+    meta = CatalogEntry(title=doc_id)
+    vecs = np.tile(np.eye(1, DIM, dtype=np.float32), (len(passages), 1))
+    store.replace_document(Document(doc_id=doc_id, path=f"/{doc_id}", sha256=doc_id, text="", meta=meta),
+                           passages, {"e5": vecs})
+
+
+def test_load_or_build_follows_the_store_fingerprint(tmp_settings, monkeypatch):
+    store = open_store(tmp_settings)
+    store.ensure_collection("e5", model="m", dim=DIM)
+    _add(store, "iom", PASSAGES[:2])
+    first = load_or_build(store, tmp_settings)
+    assert first.fingerprint == store.fingerprint()
+    assert (tmp_settings.data_dir / "bm25" / first.fingerprint / "fingerprint.txt").exists()
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("should have loaded from disk")
+
+    monkeypatch.setattr(keyword_index.KeywordIndex, "build", no_build)
+    assert load_or_build(open_store(tmp_settings), tmp_settings).passages == first.passages  # loaded, not rebuilt
+    monkeypatch.undo()
+
+    _add(open_store(tmp_settings), "unodc", PASSAGES[2:3])  # e.g. another process ingests a document
+    second = load_or_build(store, tmp_settings)
+    assert second.fingerprint != first.fingerprint
+    assert ids(second.search("nigerian hotline", k=1)) == [PASSAGES[2].id]
+    assert sorted(p.name for p in (tmp_settings.data_dir / "bm25").iterdir()) == [second.fingerprint]

@@ -1,0 +1,130 @@
+"""Structure: heading paths, lesson tables, list items, table rows, kinds."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from fixtures_docs import DEVFUND, NORAD, PUEBLA, UNODC, corpus_doc
+from ingest.models import Kind
+from ingest.structure import is_list_item, normalise, parse_blocks
+
+
+@cache
+def blocks_of(name: str):
+    doc = corpus_doc(name)
+    return doc, parse_blocks(doc.text)
+
+
+def find(blocks, fragment):
+    hits = [b for b in blocks if fragment in b.text]
+    assert hits, fragment
+    return hits[0]
+
+
+def test_markdown_sections_nest_by_numbering():
+    _, blocks = blocks_of(DEVFUND)
+    challenge = find(blocks, "Some of the most prominent challenges encountered by the projects include a lack")
+    assert challenge.section == ["5. FINDINGS", "5.8 Challenges"] and challenge.kind is Kind.challenge
+    assert find(blocks, "Figure 4 shows the total proportion").section == ["5. FINDINGS", "5.2 Budget"]
+    assert find(blocks, "proportionally fewer number of PX").section == ["1. EXECUTIVE SUMMARY", "Key Findings"]
+    assert find(blocks, "How could they have been avoided?").section[0] == "Annex 1: Questionnaire"
+
+
+def test_plain_text_headings_are_recognised():
+    _, unodc = blocks_of(UNODC)
+    assert find(unodc, "It was learned that working with social organizations").section == ["LESSONS LEARNED"]
+    assert find(unodc, "It was learned that working with social organizations").kind is Kind.lesson
+    assert find(unodc, "is a good practice for prosecuting").kind is Kind.good_practice
+    assert find(unodc, "Both interventions were highly relevant").kind is Kind.finding
+    _, norad = blocks_of(NORAD)
+    assert find(norad, "Evalueringa omfattar norsk støtte").section == ["1. Bakgrunn og føremål"]
+    assert find(norad, "hovudstyrken i arbeidet").kind is Kind.finding
+    assert find(norad, "renewed emphasis is placed on the value of comprehensive needs").section == [
+        "Annexure", "2. IOM's Activities – Design and Implementation", "Needs Assessments"]
+    assert find(norad, "Recommendation 24: that IOM strengthens").section == ["Letter: Dear Mr. Eidhammer"]
+
+
+def test_puebla_lesson_table_gives_one_block_per_lesson():
+    doc, blocks = blocks_of(PUEBLA)
+    lessons = [b for b in blocks if b.kind is Kind.lesson]
+    assert [b.fields["lesson"] for b in lessons] == [f"Lesson {n}" for n in range(1, 6)]
+    for block in lessons:
+        assert set(block.fields) == {"lesson", "description", "context", "targeted_users", "challenges",
+                                     "recommendation"}
+        span = normalise(doc.text[block.start:block.end])
+        assert all(value in span for value in block.fields.values())
+    third = lessons[2]
+    assert third.fields["recommendation"].endswith(
+        "#Manos Dignas open up a collaborative space between civil society organization and private sector. "
+        "But engaging private sector with government represent an existing challenge.")
+    assert lessons[1].text.startswith("Lesson 2. Brief description: Private sector engagement requires")
+    assert "Recommendation: Identify a topic of interest" in lessons[1].text
+
+
+def test_recommendation_items_are_one_block_each():
+    _, blocks = blocks_of(DEVFUND)
+    key = [b for b in blocks if b.section[-1:] == ["Key Recommendations"] and b.kind is Kind.recommendation]
+    assert len(key) == 9 and key[0].text == "Advance interagency and regional coordination for CT/PX activities"
+    six = [b for b in blocks if b.section == ["6. RECOMMENDATIONS"] and b.kind is Kind.recommendation]
+    assert len(six) == 9
+    assert six[4].text.startswith("Formulate a project sustainability plan")
+    assert "accomplished by coordinating with local and government" in six[4].text  # rejoined after page break
+    findings = [b for b in blocks if b.section[-1:] == ["Key Findings"] and b.kind is Kind.finding]
+    assert len(findings) >= 10
+
+
+@pytest.mark.parametrize("number", [3, 4, 24])
+def test_tilraading_items_are_recommendation_blocks(number):
+    _, blocks = blocks_of(NORAD)
+    hits = [b for b in blocks if b.text.startswith(f"Tilråding {number} ")]
+    assert len(hits) == 1 and hits[0].kind is Kind.recommendation
+
+
+def test_annex_project_list_rows_keep_column_names():
+    _, blocks = blocks_of(DEVFUND)
+    rows = [b for b in blocks if b.kind is Kind.table_row and b.section == ["Annex 2: List of Projects"]]
+    assert len(rows) == 17
+    assert list(rows[0].fields) == ["Funding Year", "Project Code", "Project Title", "Benefiting Member States",
+                                    "Region", "Funding (USD)", "Duration (months)"]
+    assert rows[0].fields["Project Code"] == "CT.0887" and rows[0].fields["Funding (USD)"] == "130000"
+    assert rows[-1].text.startswith("Funding Year: 2018 | Project Code: PX.0009 | Project Title: Enhancing")
+
+
+def test_row_spanning_cells_are_filled_down_and_captions_name_the_table():
+    _, blocks = blocks_of(DEVFUND)
+    row = find(blocks, "Region: Asia & Oceania | Number of projects: 2")
+    assert row.fields == {"Year": "2015", "Region": "Asia & Oceania", "Number of projects": "2"}
+    assert row.section[-1] == "Table 1: Regional distribution of CT/PX projects, per year (2015 to 2019)"
+
+
+def test_questionnaire_is_plain_text_without_form_filler():
+    _, blocks = blocks_of(DEVFUND)
+    questionnaire = [b for b in blocks if b.section[:1] == ["Annex 1: Questionnaire"]]
+    assert questionnaire and all(b.kind in (Kind.text, Kind.table_row) for b in questionnaire)
+    assert not any("Click or tap" in b.text for b in blocks)
+
+
+def test_block_offsets_point_at_their_text():
+    for name in (PUEBLA, DEVFUND, NORAD, UNODC):
+        doc, blocks = blocks_of(name)
+        for block in blocks:
+            span = normalise(doc.text[block.start:block.end])
+            if block.kind is Kind.table_row:  # a value filled down from a spanning cell sits in a row above
+                assert all(v in span or v in doc.text[:block.start] for v in block.fields.values())
+                assert sum(v in span for v in block.fields.values()) >= len(block.fields) - 1
+            elif block.fields:
+                assert all(v in span for v in block.fields.values())
+            else:
+                assert block.text == span
+
+
+def test_synthetic_markdown_and_list_detection():
+    text = ("# 2. Findings\n\nThe shelters were full.\n\n## 2.1 Good practices\n\n- Survivors led the design of "
+            "services.\n- Police and NGOs met monthly.\n\n### Annex A\n\nName\tRole\nAna\tDirector\n")
+    blocks = parse_blocks(text)
+    assert [b.kind for b in blocks] == [Kind.finding, Kind.good_practice, Kind.good_practice, Kind.table_row]
+    assert blocks[1].section == ["2. Findings", "2.1 Good practices"]
+    assert blocks[3].section == ["Annex A"] and blocks[3].fields == {"Name": "Ana", "Role": "Director"}
+    assert is_list_item(text, blocks[1]) and not is_list_item(text, blocks[0])
