@@ -83,6 +83,34 @@ def run_stats(args: argparse.Namespace, settings: Settings, out: TextIO | None =
     return 0
 
 
+def run_serve(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
+    """`lessons serve [--ingest]`: bring the index up to date when asked (unchanged files cost a hash), then serve."""
+    from assistant.app import serve
+
+    if args.ingest:
+        code = run_ingest(argparse.Namespace(paths=[], quiet=False, wait=args.wait), settings, out)
+        if code == 2:
+            return code  # refused: another ingestion holds the lock, or the model is missing
+        if code == 1:
+            print("lessons serve: some files failed to ingest (see above); serving what is indexed", file=sys.stderr)
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def run_eval(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
+    """`lessons eval`: the retrieval evaluation against the stock baselines."""
+    from evals.harness import eval_handler
+
+    return eval_handler(args, settings, command="lessons " + " ".join(sys.argv[1:]))
+
+
+def run_bench(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
+    """`lessons bench`: speed and memory at growing corpus sizes against stock llama-index."""
+    from evals.bench import bench_handler
+
+    return bench_handler(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     from assistant.cli_query import add_query_commands
@@ -105,6 +133,27 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(handler=run_stats)
 
     add_query_commands(sub)
+
+    serve = sub.add_parser("serve", help="serve the chat in the browser (Gradio)")
+    serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1, LESSONS_SERVER__HOST)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 7860, LESSONS_SERVER__PORT)")
+    serve.add_argument("--ingest", action="store_true", help="first ingest the corpus folder if it changed")
+    serve.add_argument("--wait", type=float, default=30.0, metavar="SECONDS", help="lock wait for --ingest")
+    add_common_options(serve)
+    serve.set_defaults(handler=run_serve)
+
+    from evals.bench import add_arguments as add_bench_arguments
+    from evals.harness import add_eval_arguments
+
+    evaluate = sub.add_parser("eval", help="retrieval quality on the gold questions, against stock baselines")
+    add_eval_arguments(evaluate)
+    add_common_options(evaluate)
+    evaluate.set_defaults(handler=run_eval)
+
+    bench = sub.add_parser("bench", help="speed, memory and size at 1k/10k/100k passages")
+    add_bench_arguments(bench)
+    add_common_options(bench)
+    bench.set_defaults(handler=run_bench)
     return parser
 
 

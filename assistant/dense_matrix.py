@@ -75,7 +75,7 @@ class MetadataColumns:
         return keep
 
 
-def _fetch_matrix(col, embedder: str, passages: list[Passage]) -> np.ndarray:
+def fetch_vectors(col, embedder: str, passages: list[Passage]) -> np.ndarray:
     """Every passage's stored vector from a Chroma collection, in the order of `passages`."""
     row = {p.id: i for i, p in enumerate(passages)}
     matrix: np.ndarray | None = None
@@ -113,7 +113,7 @@ class DenseMatrix:
             matrix = np.load(path, mmap_mode="r")
             if matrix.shape[0] == len(keyword.passages):
                 return cls(matrix, keyword, col)
-        matrix = _fetch_matrix(col, embedder, keyword.passages)
+        matrix = fetch_vectors(col, embedder, keyword.passages)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{embedder}-", suffix=".npy", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:

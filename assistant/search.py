@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
+from ingest.catalog import detect_language
 from ingest.embed import Embedder, get_embedder
-from ingest.keyword_index import KeywordIndex, load_or_build
+from ingest.keyword_index import KeywordIndex, load_or_build, query_tokens
 from ingest.models import Filters, Hit, Kind, Passage
 from ingest.settings import SearchSettings, Settings
 from ingest.store import Store, open_store
@@ -38,6 +39,7 @@ class SearchIndex:
     store: Store
     keyword: KeywordIndex
     embedders: dict[str, Embedder] = field(default_factory=dict)
+    doc_names: dict[str, set[str]] = field(default_factory=dict)  # doc_id -> distinctive name keys
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -45,7 +47,9 @@ class SearchIndex:
         """Open the store, load (or rebuild) the keyword index and load the configured embedders."""
         store = open_store(settings)
         embedders = {name: get_embedder(name, threads=settings.threads) for name in settings.embedders}
-        return cls(settings=settings, store=store, keyword=load_or_build(store, settings), embedders=embedders)
+        keyword = load_or_build(store, settings)
+        return cls(settings=settings, store=store, keyword=keyword, embedders=embedders,
+                   doc_names=document_names(keyword.passages))
 
     def refresh(self) -> bool:
         """Reload the keyword index when the store changed (new documents from another process)."""
@@ -53,6 +57,7 @@ class SearchIndex:
             if self.keyword.fingerprint == self.store.fingerprint():
                 return False
             self.keyword = load_or_build(self.store, self.settings)
+            self.doc_names = document_names(self.keyword.passages)
             return True
 
 
@@ -71,6 +76,86 @@ _EXAMPLES = re.compile(
     r"buenas prácticas|eksemp\w*|kampanj\w*|exemples?|campagnes?)\b",
     re.I,
 )
+
+
+_NAME = re.compile(r"\b[A-Z][\w&]*(?:\s+[A-Z][\w&]*)*")
+QUERY_LANGUAGES = ["en", "es", "fr", "nn", "no"]
+NORWEGIAN = {"nn", "no", "nb"}
+
+
+def document_names(passages: list[Passage]) -> dict[str, set[str]]:
+    """Names that single out one document in a question: its organisations, countries and proper nouns of its
+    title, kept only where they occur in the text of at most half of the documents ("IOM" in a corpus of IOM
+    reports or "Mexico" in three Mexican ones name none of them)."""
+    candidates: dict[str, set[str]] = {}
+    texts: dict[str, list[str]] = {}
+    for p in passages:
+        texts.setdefault(p.doc_id, []).append(p.text)
+        if p.doc_id in candidates:
+            continue
+        names = {part.strip() for part in re.split(r"[/,;()]| and ", p.organisation) if part.strip()}
+        names |= {m.group(0) for m in _NAME.finditer(p.title)} | set(p.countries)
+        candidates[p.doc_id] = {n.casefold() for n in names if len(n) > 2}
+    bodies = {doc: " " + " ".join(_WORD.findall(" ".join(t).casefold())) + " " for doc, t in texts.items()}
+    limit = max(1, len(bodies) // 2)
+
+    def spread(name: str) -> int:
+        return sum(f" {name} " in body for body in bodies.values())
+
+    return {doc: {n for n in names if spread(n) <= limit} for doc, names in candidates.items()}
+
+
+def named_documents(query: str, doc_names: dict[str, set[str]]) -> set[str]:
+    """The documents a question names (by organisation, title term or country)."""
+    folded = " " + " ".join(_WORD.findall(query.casefold())) + " "
+    return {doc for doc, names in doc_names.items() if any(f" {n} " in folded for n in names)}
+
+
+def query_language(query: str) -> str:
+    """The question's language among those Lessons expects questions in."""
+    return detect_language(query, allowed=QUERY_LANGUAGES)
+
+
+def language_affinity(query_lang: str, passage_lang: str) -> bool:
+    """Whether a reader of `query_lang` is served by a passage in `passage_lang` (its own language or English)."""
+    if query_lang == "en" or passage_lang in ("en", query_lang):
+        return True
+    return query_lang in NORWEGIAN and passage_lang in NORWEGIAN
+
+
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+_CAPITALISED = re.compile(r"(?<![.?!¿¡]\s)(?<!^)\b[A-ZÆØÅÉÁÍÓÚÑ][\w-]+")
+
+
+class Unknowns(BaseModel):
+    """What a question asks about that the corpus never mentions."""
+
+    names: list[str] = Field(default_factory=list)  # proper nouns and years absent from every passage
+    content_share: float = 0.0  # share of an English question's content words absent from every passage
+
+
+def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str) -> Unknowns:
+    """Proper nouns, years and content words of the question that no passage contains.
+
+    Years count in any language. Proper nouns count only when the question is in a language the corpus is
+    written in (a Spanish "Noruega" may be the corpus' "Norway"); the content-word share only for English.
+    """
+    names = [m.group(0) for m in _YEAR.finditer(query) if not keyword.knows(m.group(0))]
+    if query_lang == "en" or query_lang in NORWEGIAN:
+        names += [m.group(0) for m in _CAPITALISED.finditer(query.strip()) if not keyword.knows(m.group(0))]
+    share = 0.0
+    if query_lang == "en":
+        words = [w for w in _WORD.findall(query.casefold()) if len(w) > 2 and query_tokens(w)]
+        share = sum(not keyword.knows(w) for w in words) / len(words) if words else 0.0
+    return Unknowns(names=list(dict.fromkeys(names)), content_share=share)
+
+
+def should_refuse(best: float, unknowns: Unknowns, *, settings: SearchSettings) -> bool:
+    """Refuse when the best dense similarity, less a penalty for unknown content words, is below the
+    threshold, or when the question names something the corpus never mentions and the match is not strong."""
+    if best - settings.unknown_word_penalty * unknowns.content_share < settings.refusal_threshold:
+        return True
+    return bool(unknowns.names) and best < settings.refusal_threshold_named
 
 
 def intended_kinds(query: str) -> set[Kind]:
@@ -111,18 +196,28 @@ def fuse(rankings: dict[str, list[Hit]], *, weights: dict[str, float], rrf_k: in
     return sorted(fused.values(), key=lambda h: h.score, reverse=True)
 
 
-def rerank(query: str, hits: list[Hit], *, settings: SearchSettings) -> list[Hit]:
-    """Second stage: boost passages whose kind fits the question and whose dense score is strong."""
+def rerank(
+    query: str, hits: list[Hit], *, settings: SearchSettings, named: set[str] = frozenset(), query_lang: str = "en"
+) -> list[Hit]:
+    """Second stage: fused rank plus dense similarity, boosted where the kind fits the question, the passage's
+    document is the one the question names, and the passage's language serves the asker."""
     kinds = intended_kinds(query)
-    top_rrf = max((h.score for h in hits), default=1.0) or 1.0
+    dense = {h.passage.id: max((v for k, v in h.scores.items() if k.startswith("dense_")), default=0.0) for h in hits}
+    low, high = min(dense.values(), default=0.0), max(dense.values(), default=1.0)
+    top_bm25 = max((h.scores.get("bm25", 0.0) for h in hits), default=0.0) or 1.0
     reranked = []
     for hit in hits:
-        dense = max((v for k, v in hit.scores.items() if k.startswith("dense_")), default=0.0)
-        score = hit.score / top_rrf + dense
+        # scores, not ranks: a passage only the dense search can find (another language) is not penalised
+        score = (dense[hit.passage.id] - low) / ((high - low) or 1.0)
+        score += settings.weight_bm25_rerank * hit.scores.get("bm25", 0.0) / top_bm25
         if hit.passage.kind in kinds:
             score += settings.kind_boost
         if hit.passage.kind == Kind.table_row and not kinds & {Kind.table_row}:
             score -= settings.kind_boost / 2
+        if hit.passage.doc_id in named:
+            score += settings.doc_boost
+        if not language_affinity(query_lang, hit.passage.language):
+            score -= settings.language_penalty
         reranked.append(hit.model_copy(update={"score": score}))
     return sorted(reranked, key=lambda h: h.score, reverse=True)
 
@@ -168,14 +263,22 @@ def retrieve(
             rankings[f"dense_{name}"] = vector_search(
                 query, index=index, embedder=name, k=cfg.candidates, filters=filters
             )
-    weights = {name: (cfg.weight_bm25 if name == "bm25" else cfg.weight_dense) for name in rankings}
+    lang = query_language(query)
+    bm25_weight = cfg.weight_bm25 if lang == "en" else cfg.weight_bm25 * cfg.bm25_weight_foreign
+    weights = {name: (bm25_weight if name == "bm25" else cfg.weight_dense) for name in rankings}
     hits = fuse(rankings, weights=weights, rrf_k=cfg.rrf_k)
     if cfg.second_stage:
-        hits = rerank(query, hits, settings=cfg)
+        named = named_documents(query, index.doc_names)
+        hits = rerank(query, hits, settings=cfg, named=named, query_lang=lang)
     if cfg.dedup:
         hits = diversify(hits, threshold=cfg.dedup_similarity)
     best = relevance(hits)
-    refused = not hits or (cfg.use_dense and best < cfg.refusal_threshold)
+    if not hits:
+        refused = True
+    elif cfg.use_dense:
+        refused = should_refuse(best, unknown_terms(query, keyword=index.keyword, query_lang=lang), settings=cfg)
+    else:
+        refused = False
     return Retrieval(
         query=query,
         hits=hits[:k],  # kept when refused: the coverage check shows the closest evidence anyway

