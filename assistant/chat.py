@@ -117,6 +117,25 @@ def _retrieve(query: str, *, index: SearchIndex, settings: Settings, filters: Fi
     return retrieve(query, index=index, settings=settings, filters=filters)
 
 
+def _retrieve_turn(
+    question: str, query: str, *, index: SearchIndex, settings: Settings, filters: Filters | None,
+    retriever: Callable[..., Retrieval] | None,
+) -> Retrieval:
+    """Evidence for one turn. A follow-up is searched both as rewritten and as asked, and the two rankings fused,
+    so its new topic ("and what about shelters?") is not drowned by the words of the previous question."""
+    from assistant.search import fuse
+
+    search = retriever or _retrieve
+    combined = search(query, index=index, settings=settings, filters=filters)
+    if query == question.strip():
+        return combined
+    own = search(question, index=index, settings=settings, filters=filters)
+    if combined.refused and own.refused:
+        return combined
+    hits = fuse({"rewritten": combined.hits, "asked": own.hits}, weights={"rewritten": 1.0, "asked": 1.0})
+    return combined.model_copy(update={"hits": hits[: len(combined.hits) or settings.search.top_k], "refused": False})
+
+
 @dataclass
 class _Turn:
     """What both answer paths need: the query actually searched, its evidence, and the LLM to use."""
@@ -138,7 +157,7 @@ def _prepare(
     llm: LLM | None, retriever: Callable[..., Retrieval] | None,
 ) -> _Turn:
     query = rewrite_followup(question, history)
-    retrieval = (retriever or _retrieve)(query, index=index, settings=settings, filters=filters)
+    retrieval = _retrieve_turn(question, query, index=index, settings=settings, filters=filters, retriever=retriever)
     coverage = corpus_coverage(index) if retrieval.refused or not retrieval.hits else None
     model, llm_notice = resolve_llm(llm, settings)
     read_as = FOLLOWUP_NOTICE.format(query=query) if query != question.strip() else ""

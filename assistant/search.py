@@ -63,7 +63,7 @@ class SearchIndex:
 
 _HOW = re.compile(
     r"\b(how|should|must|recommend\w*|advice|design|avoid|ensure|what (can|could|should|must)|"
-    r"c[oó]mo|deber\w*|recomend\w*|korleis|hvordan|b[oø]r|tilr[aå]\w*|comment|faut)\b",
+    r"c[oó]mo|deb\w*|recomend\w*|korleis|hvordan|b[oø]r|tilr[aå]\w*|comment|faut)\b",
     re.I,
 )
 _WHAT_FOUND = re.compile(
@@ -196,6 +196,28 @@ def fuse(rankings: dict[str, list[Hit]], *, weights: dict[str, float], rrf_k: in
     return sorted(fused.values(), key=lambda h: h.score, reverse=True)
 
 
+_SENTENCE_END = re.compile(r"[.?!:](?=\s|$)")
+
+
+def is_mostly_questions(text: str) -> bool:
+    """A questionnaire item or interview guide ("What were the main lessons learned? ...") asks, not reports."""
+    ends = _SENTENCE_END.findall(text)
+    return bool(ends) and ends.count("?") * 2 >= len(ends)
+
+
+def calibrate_by_language(hits: list[Hit], dense: dict[str, float], *, min_group: int = 5) -> dict[str, float]:
+    """Remove the bonus a multilingual embedder gives passages in the question's own language: subtract each
+    passage language's mean similarity among the candidates (groups too small to estimate keep the overall mean)."""
+    if not dense:
+        return dense
+    overall = sum(dense.values()) / len(dense)
+    groups: dict[str, list[float]] = {}
+    for hit in hits:
+        groups.setdefault(hit.passage.language, []).append(dense[hit.passage.id])
+    mean = {lang: (sum(v) / len(v) if len(v) >= min_group else overall) for lang, v in groups.items()}
+    return {h.passage.id: dense[h.passage.id] - mean[h.passage.language] + overall for h in hits}
+
+
 def rerank(
     query: str, hits: list[Hit], *, settings: SearchSettings, named: set[str] = frozenset(), query_lang: str = "en"
 ) -> list[Hit]:
@@ -203,6 +225,8 @@ def rerank(
     document is the one the question names, and the passage's language serves the asker."""
     kinds = intended_kinds(query)
     dense = {h.passage.id: max((v for k, v in h.scores.items() if k.startswith("dense_")), default=0.0) for h in hits}
+    if settings.language_calibration:
+        dense = calibrate_by_language(hits, dense)
     low, high = min(dense.values(), default=0.0), max(dense.values(), default=1.0)
     top_bm25 = max((h.scores.get("bm25", 0.0) for h in hits), default=0.0) or 1.0
     reranked = []
@@ -214,6 +238,8 @@ def rerank(
             score += settings.kind_boost
         if hit.passage.kind == Kind.table_row and not kinds & {Kind.table_row}:
             score -= settings.kind_boost / 2
+        if is_mostly_questions(hit.passage.text):
+            score -= settings.question_penalty
         if hit.passage.doc_id in named:
             score += settings.doc_boost
         if not language_affinity(query_lang, hit.passage.language):
@@ -225,18 +251,23 @@ def rerank(
 _WORD = re.compile(r"\w+", re.U)
 
 
-def _tokens(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if len(w) > 2}
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    words = _WORD.findall(text.lower())
+    return set(zip(words, words[1:]))
 
 
 def diversify(hits: list[Hit], *, threshold: float) -> list[Hit]:
-    """Drop a hit whose words mostly repeat a better one (the same recommendation quoted twice)."""
-    kept: list[tuple[Hit, set[str]]] = []
+    """Drop a hit whose word pairs mostly repeat a better one (the same recommendation quoted twice).
+
+    Word pairs, not words: a short recommendation shares most of its words with any long passage on the
+    same topic, but only its own phrasing with a passage that quotes it.
+    """
+    kept: list[tuple[Hit, set]] = []
     for hit in hits:
-        words = _tokens(hit.passage.text)
-        if any(len(words & seen) / max(1, min(len(words), len(seen))) >= threshold for _, seen in kept):
+        pairs = _bigrams(hit.passage.text)
+        if any(len(pairs & seen) / max(1, min(len(pairs), len(seen))) >= threshold for _, seen in kept):
             continue
-        kept.append((hit, words))
+        kept.append((hit, pairs))
     return [hit for hit, _ in kept]
 
 

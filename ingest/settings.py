@@ -38,13 +38,15 @@ class SearchSettings(BaseModel):
     weight_dense: float = 1.0
     weight_bm25_rerank: float = 0.4  # second stage: min-max dense similarity + this x BM25 / best BM25
     kind_boost: float = 0.15
+    question_penalty: float = 0.3  # passages that mostly ask questions (questionnaires) are not evidence
     doc_boost: float = 0.15  # the question names the passage's document ("what did the Norad memo say")
     language_penalty: float = 0.1  # passage neither in the question's language nor in English
+    language_calibration: bool = False  # subtract each passage language's mean dense similarity before ranking
     bm25_weight_foreign: float = 1.0  # BM25 weight multiplier for non-English questions
     refusal_threshold: float = 0.80  # best dense cosine (less the unknown-word penalty) below this -> refuse
     refusal_threshold_named: float = 0.87  # ...or below this when the question names something never mentioned
     unknown_word_penalty: float = 0.1  # x share of an English question's content words absent from the corpus
-    dedup_similarity: float = 0.8  # token-set overlap above which two hits are the same evidence
+    dedup_similarity: float = 0.6  # shared word pairs (of the shorter passage) above which two hits are the same evidence
     use_keyword: bool = True  # switches exist so the evaluation can measure what each part adds
     use_dense: bool = True
     second_stage: bool = True

@@ -1,0 +1,159 @@
+"""Retrieval: fusion, the second stage, filters inside both searches, refusal, cross-language, the CLI contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from assistant.search import (
+    SearchIndex,
+    diversify,
+    document_names,
+    fuse,
+    intended_kinds,
+    language_affinity,
+    named_documents,
+    retrieve,
+)
+from evals.metrics import is_relevant
+from ingest.models import Filters, Hit, Kind, Passage
+from ingest.settings import PROJECT_ROOT
+from tests.app_server import seeded_settings
+
+
+def _passage(pid: str, text: str = "text", **kw) -> Passage:
+    values = {"doc_id": "d", "title": "T", "start": 0, "end": len(text)} | kw
+    return Passage(id=pid, text=text, **values)
+
+
+def _hits(*ids: str, signal: str) -> list[Hit]:
+    return [Hit(passage=_passage(i), score=1.0 / n, scores={signal: 1.0 / n}) for n, i in enumerate(ids, start=1)]
+
+
+def test_fuse_adds_weighted_reciprocal_ranks_and_keeps_every_signal():
+    fused = fuse({"bm25": _hits("a", "b", "c", signal="bm25"), "dense_e5": _hits("b", "c", "d", signal="dense_e5")},
+                 weights={"bm25": 1.0, "dense_e5": 1.0}, rrf_k=60)
+    assert [h.passage.id for h in fused][:2] == ["b", "c"]  # found by both lists
+    b = next(h for h in fused if h.passage.id == "b")
+    assert b.score == pytest.approx(1 / 62 + 1 / 61)
+    assert set(b.scores) == {"bm25", "dense_e5"}
+    only_dense = fuse({"bm25": _hits("a", signal="bm25"), "dense_e5": _hits("d", signal="dense_e5")},
+                      weights={"bm25": 0.0, "dense_e5": 1.0})
+    assert only_dense[0].passage.id == "d" and only_dense[1].score == 0.0
+
+
+def test_diversify_drops_the_same_recommendation_quoted_twice():
+    text = "Formulate a project sustainability plan prior to project closure to ensure outcomes can be sustained"
+    hits = [Hit(passage=_passage("a", text), score=3), Hit(passage=_passage("b", text + " in the long run."), score=2),
+            Hit(passage=_passage("c", "Assign relevant IOM personnel for countries with no IOM office"), score=1)]
+    assert [h.passage.id for h in diversify(hits, threshold=0.8)] == ["a", "c"]
+
+
+def test_question_wording_selects_kinds_and_documents_by_name():
+    assert Kind.recommendation in intended_kinds("How should we engage companies?")
+    assert Kind.finding in intended_kinds("What did the review find about budgets?")
+    assert Kind.good_practice in intended_kinds("¿Hay ejemplos de campañas?")
+    passages = [_passage("1", "Norad memo text", doc_id="norad", organisation="Norad / IOM", title="Memo"),
+                _passage("2", "IOM review text", doc_id="fund", organisation="IOM Development Fund", title="Review"),
+                _passage("3", "IOM Puebla text", doc_id="puebla", organisation="IOM", title="Puebla lessons")]
+    names = document_names(passages)
+    assert "iom" not in names["norad"]  # in every document's text: names none of them
+    assert named_documents("What did Norad recommend?", names) == {"norad"}
+    assert named_documents("Lessons from Puebla?", names) == {"puebla"}
+    assert language_affinity("es", "en") and not language_affinity("es", "nn") and language_affinity("no", "nn")
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    settings = seeded_settings(tmp_path_factory.mktemp("search"))
+    return settings, SearchIndex.open(settings)
+
+
+def _rank(retrieval, phrase: str) -> int | None:
+    flags = [is_relevant(h.passage.text, [phrase]) for h in retrieval.hits]
+    return flags.index(True) + 1 if True in flags else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("How can we engage the apparel private sector on TiP?",
+     "Private sector engagement requires to design differentiation strategy"),
+    ("¿Qué debe hacer un proyecto antes de cerrar para que sus resultados perduren?",
+     "Formulate a project sustainability plan prior to project closure"),
+    ("Kva metode nytta UNODC-evalueringa av prosjekta i Mexico?",
+     "Contribution analysis was used as a methodology"),
+    ("What is the campaign aimed at consumers that IOM was testing?",  # English question, Nynorsk passage
+     "IOM testar no ein alternativ kampanje som heiter"),
+])
+def test_questions_find_their_passage_across_languages(seeded, question, phrase):
+    settings, index = seeded
+    retrieval = retrieve(question, index=index, settings=settings, k=5)
+    assert not retrieval.refused
+    assert _rank(retrieval, phrase) is not None, [h.passage.text[:80] for h in retrieval.hits]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", [
+    "Can you give me a recipe for chicken enchiladas?",
+    "What did the 2017 evaluation of the anti-trafficking hotline in Japan conclude?",
+    "What is the best smartphone for taking photos in 2024?",
+])
+def test_out_of_corpus_questions_are_refused(seeded, question):
+    settings, index = seeded
+    assert retrieve(question, index=index, settings=settings).refused
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("filters", "check"), [
+    (Filters(kinds=[Kind.lesson]), lambda p: p.kind == Kind.lesson),
+    (Filters(doc_ids=["unodc-2022-mexico-tip-cluster-evaluation-brief"]), lambda p: p.doc_id.startswith("unodc")),
+    (Filters(organisations=["IOM Development Fund"]), lambda p: p.organisation == "IOM Development Fund"),
+    (Filters(years=[2011]), lambda p: p.year == 2011),
+    (Filters(countries=["Mexico"]), lambda p: "Mexico" in p.countries),
+    (Filters(languages=["nn"]), lambda p: p.language == "nn"),
+])
+def test_each_filter_applies_inside_both_searches(seeded, filters, check):
+    settings, index = seeded
+    from assistant.search import keyword_search, vector_search
+
+    question = "How should IOM projects work with the private sector and government against menneskehandel?"
+    for hits in (keyword_search(question, index=index, k=20, filters=filters),
+                 vector_search(question, index=index, embedder="e5", k=20, filters=filters)):
+        assert hits and all(check(h.passage) for h in hits)
+    assert len(vector_search(question, index=index, embedder="e5", k=20, filters=filters)) >= min(
+        20, sum(check(p) for p in index.keyword.passages))  # filtered inside: k results, not k minus dropped ones
+
+
+@pytest.mark.slow
+def test_batch_json_contract(seeded, tmp_path):
+    settings, _ = seeded
+    questions = tmp_path / "q.txt"
+    questions.write_text("How can we engage the apparel private sector on TiP?\n\nWho won the 2018 FIFA World Cup?\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "--data-dir", str(settings.data_dir), "--embedder", "e5",
+         "search", "--batch", str(questions), "--json", "-k", "3"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["query"] for r in lines] == ["How can we engage the apparel private sector on TiP?",
+                                           "Who won the 2018 FIFA World Cup?"]
+    first, second = lines
+    assert first["refused"] is False and len(first["passages"]) == 3
+    assert set(first["passages"][0]) == {"id", "text", "doc_id", "title", "section", "kind", "page", "score"}
+    stored = {p.id: p.text for p in SearchIndex.open(settings).keyword.passages}
+    assert all(stored[p["id"]] == p["text"] for p in first["passages"])  # the text as stored and quoted
+    assert second == {"query": "Who won the 2018 FIFA World Cup?", "refused": True, "passages": []}
+
+
+def test_where_pairs_become_filters():
+    from assistant.cli_query import parse_where
+
+    f = parse_where(["kind=lesson", "year=2021", "country=Mexico", "doc=a", "doc=b"])
+    assert f.kinds == [Kind.lesson] and f.years == [2021] and f.countries == ["Mexico"] and f.doc_ids == ["a", "b"]
+    with pytest.raises(SystemExit, match="key=value"):
+        parse_where(["colour=red"])
+
