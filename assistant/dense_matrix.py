@@ -170,10 +170,11 @@ def vector_search(
 ) -> list[Hit]:
     """Drop-in for assistant.search.vector_search: HNSW when unfiltered, exact numpy search over the filtered rows."""
     vector = index.embedders[embedder].embed_query(query)
-    dense = dense_for(index, embedder)
-    mask = dense.columns.mask(filters)
-    if mask is None:
-        pairs = hnsw_unfiltered(dense, vector, k=k)
-    else:
-        pairs = dense.exact(vector, k=k, mask=mask)
+    pairs = nearest(dense_for(index, embedder), vector, k=k, filters=filters)
     return [Hit(passage=p, score=s, scores={f"dense_{embedder}": s}) for p, s in pairs]
+
+
+def nearest(dense: DenseMatrix, vector: np.ndarray, *, k: int, filters: Filters | None = None) -> list[tuple[Passage, float]]:
+    """The k passages nearest to `vector` among those passing `filters`, with cosine similarity."""
+    mask = dense.columns.mask(filters)
+    return hnsw_unfiltered(dense, vector, k=k) if mask is None else dense.exact(vector, k=k, mask=mask)

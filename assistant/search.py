@@ -184,6 +184,13 @@ def vector_search(
     return [Hit(passage=p, score=s, scores={f"dense_{embedder}": s}) for p, s in pairs]
 
 
+def sparse_search(query: str, *, index: SearchIndex, k: int, filters: Filters | None = None) -> list[Hit]:
+    """e5's sparse "latent terms": dot products with every passage's stored vector, the filter applied inside."""
+    qidx, qval = index.embedders["e5"].sparse_query(query)
+    pairs = index.keyword.sparse_search(qidx, qval, k=k, filters=filters)
+    return [Hit(passage=p, score=s, scores={"sparse": s}) for p, s in pairs]
+
+
 def fuse(rankings: dict[str, list[Hit]], *, weights: dict[str, float], rrf_k: int = 60) -> list[Hit]:
     """Weighted reciprocal rank fusion; each fused hit keeps every signal's raw score."""
     fused: dict[str, Hit] = {}
@@ -229,11 +236,13 @@ def rerank(
         dense = calibrate_by_language(hits, dense)
     low, high = min(dense.values(), default=0.0), max(dense.values(), default=1.0)
     top_bm25 = max((h.scores.get("bm25", 0.0) for h in hits), default=0.0) or 1.0
+    top_sparse = max((h.scores.get("sparse", 0.0) for h in hits), default=0.0) or 1.0
     reranked = []
     for hit in hits:
         # scores, not ranks: a passage only the dense search can find (another language) is not penalised
         score = (dense[hit.passage.id] - low) / ((high - low) or 1.0)
         score += settings.weight_bm25_rerank * hit.scores.get("bm25", 0.0) / top_bm25
+        score += settings.weight_sparse * hit.scores.get("sparse", 0.0) / top_sparse
         if hit.passage.kind in kinds:
             score += settings.kind_boost
         if hit.passage.kind == Kind.table_row and not kinds & {Kind.table_row}:
@@ -294,6 +303,9 @@ def retrieve(
             rankings[f"dense_{name}"] = vector_search(
                 query, index=index, embedder=name, k=cfg.candidates, filters=filters
             )
+    e5 = index.embedders.get("e5")
+    if cfg.use_sparse and hasattr(e5, "sparse_query") and index.keyword.sparse is not None:
+        rankings["sparse"] = sparse_search(query, index=index, k=cfg.candidates, filters=filters)
     lang = query_language(query)
     bm25_weight = cfg.weight_bm25 if lang == "en" else cfg.weight_bm25 * cfg.bm25_weight_foreign
     weights = {name: (bm25_weight if name == "bm25" else cfg.weight_dense) for name in rankings}

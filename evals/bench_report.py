@@ -98,6 +98,7 @@ def _point_rows(p: dict) -> list[tuple[str, str, str, str]]:
     rows.append(("start-up to first answer (fresh process)", _s(ours), _s(theirs), _ratio(ours, theirs)))
     ours, theirs = probe.get("bm25_metadata_load_s"), llama.get("load_s")
     rows.append(("BM25 + metadata load (llama: load persisted index)", _s(ours), _s(theirs), _ratio(ours, theirs)))
+    rows.append(("SearchIndex.open (BM25 + metadata + models + document names)", _s(probe.get("open_s")), "–", "–"))
     rows.append(("proposed: vector matrix + filter columns load", _s(probe.get("proposed_matrix_load_s")), "–", "–"))
     ours, theirs = probe.get("peak_rss_shipped_mb"), llama.get("peak_rss_mb")
     rows.append(("peak RSS after start-up and first answer", _mb(ours), _mb(theirs), _ratio(ours, theirs)))
@@ -129,13 +130,21 @@ def points_section(points: list[dict]) -> list[str]:
 
 
 def stages_section(points: list[dict]) -> list[str]:
-    """Median milliseconds of each stage, to show what bounds a query."""
+    """Median milliseconds of each stage, and what is left of a whole `search` (fusion, second stage, dedup)."""
     names = sorted({k for p in points for k in _get(p, "probe", "stages", default={})})
-    lines = ["## Where a query's time goes (p50, shipped code)", "",
+    lines = ["## Where a query's time goes (p50 of each stage alone)", "",
              "| stage | " + " | ".join(f"{p['passages']:,}" for p in points) + " |",
              "|---|" + "---|" * len(points)]
     for name in names:
         lines.append(f"| {name} | " + " | ".join(_ms(_get(p, "probe", "stages", name, "p50")) for p in points) + " |")
+    for label in ("none", "org", "narrow"):
+        rest = []
+        for p in points:
+            parts = [_get(p, "probe", "stages", n, "p50") for n in ("embed_query", f"bm25_{label}",
+                                                                      f"proposed_dense_{label}")]
+            total = _get(p, "probe", f"search_{label}_proposed", "p50")
+            rest.append(_ms(total - sum(parts)) if total is not None and None not in parts else "–")
+        lines.append(f"| rest of `retrieve`, {label} (proposed search p50 − the three stages) | " + " | ".join(rest) + " |")
     return lines + [""]
 
 

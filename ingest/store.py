@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from ingest.models import CatalogEntry, Document, Filters, Passage
 from ingest.settings import Settings
+from ingest.sparse import METADATA_KEY, SPARSE_EMBEDDER, SparseVector, decode_sparse, encode_sparse
 
 PREFIX = "passages_"
 DOCUMENTS = "documents"
@@ -149,9 +150,11 @@ class Store:
             col.delete(where={"doc_id": doc_id})
 
     def replace_document(
-        self, doc: Document, passages: list[Passage], vectors: dict[str, np.ndarray], *, recipe: str = ""
+        self, doc: Document, passages: list[Passage], vectors: dict[str, np.ndarray], *, recipe: str = "",
+        sparse: list[SparseVector] | None = None,
     ) -> DocRecord:
-        """Write a document's passages (one vector array per embedder), then record it in the manifest.
+        """Write a document's passages (one vector array per embedder, and optionally one sparse vector per
+        passage, kept in the e5 records), then record it in the manifest.
 
         Old records of the document go first, so an interrupted call leaves the document out of
         the manifest, and the next ingestion replaces it whole.
@@ -160,20 +163,26 @@ class Store:
         missing = [name for name in vectors if name not in cols]
         if missing:
             raise KeyError(f"no collection for embedder(s) {missing}; call ensure_collection first")
-        self.delete_document(doc.doc_id)
+        if sparse is not None and (SPARSE_EMBEDDER not in vectors or len(sparse) != len(passages)):
+            raise ValueError(f"sparse vectors need {SPARSE_EMBEDDER} vectors and one per passage "
+                             f"({len(sparse)} for {len(passages)} passages)")
         ids = [p.id for p in passages]
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate passage ids in {doc.doc_id}")
         metas = [passage_metadata(p) for p in passages]
         texts = [p.text for p in passages]
+        with_sparse = metas if sparse is None else [
+            {**m, METADATA_KEY: encode_sparse(v)} for m, v in zip(metas, sparse, strict=True)]
+        self.delete_document(doc.doc_id)
         for name, vecs in vectors.items():
             if len(vecs) != len(passages):
                 raise ValueError(f"{name}: {len(vecs)} vectors for {len(passages)} passages")
+            col_metas = with_sparse if name == SPARSE_EMBEDDER else metas
             for i in range(0, len(ids), _PAGE):
                 cols[name].add(
                     ids=ids[i : i + _PAGE],
                     embeddings=np.asarray(vecs[i : i + _PAGE], dtype=np.float32),
-                    metadatas=metas[i : i + _PAGE],
+                    metadatas=col_metas[i : i + _PAGE],
                     documents=texts[i : i + _PAGE],
                 )
         record = DocRecord(
@@ -197,10 +206,20 @@ class Store:
     # --- reading -----------------------------------------------------------------------------
     def all_passages(self) -> list[Passage]:
         """Every passage of every fully indexed document, ordered by document and position."""
+        return self.passages_and_sparse()[0]
+
+    def sparse_vectors(self) -> dict[str, SparseVector]:
+        """passage id -> sparse vector, for the passages of fully indexed documents that have one."""
+        return self.passages_and_sparse()[1]
+
+    def passages_and_sparse(self) -> tuple[list[Passage], dict[str, SparseVector]]:
+        """`all_passages()` and `sparse_vectors()` from one read of the store."""
         wanted = {doc_id for doc_id, rec in self.manifest().items() if rec.passages}
         found: dict[str, Passage] = {}
+        vectors: dict[str, SparseVector] = {}
         covered: set[str] = set()
-        for col in self._passage_collections().values():
+        cols = sorted(self._passage_collections().items(), key=lambda kv: kv[0] != SPARSE_EMBEDDER)
+        for name, col in cols:  # the collection holding the sparse vectors first
             if wanted <= covered:
                 break
             offset = 0
@@ -209,11 +228,14 @@ class Store:
                 for pid, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
                     if meta["doc_id"] in wanted and meta["doc_id"] not in covered and pid not in found:
                         found[pid] = passage_from_record(meta, text)
+                    if name == SPARSE_EMBEDDER and meta["doc_id"] in wanted and METADATA_KEY in meta:
+                        vectors[pid] = decode_sparse(meta[METADATA_KEY])
                 if len(got["ids"]) < _PAGE:
                     break
                 offset += _PAGE
             covered |= {p.doc_id for p in found.values()}
-        return sorted(found.values(), key=lambda p: (p.doc_id, p.start, p.id))
+        passages = sorted(found.values(), key=lambda p: (p.doc_id, p.start, p.id))
+        return passages, {p.id: vectors[p.id] for p in passages if p.id in vectors}
 
     def vector_query(
         self, embedder: str, vector: np.ndarray, *, k: int, filters: Filters | None = None

@@ -71,6 +71,18 @@ def test_e5_query_is_closest_to_the_relevant_passage(e5_embedder):
     assert int(np.argmax(vecs @ q2)) == 3
 
 
+def test_e5_sparse_vectors_in_input_order_with_progress(e5_embedder):
+    done = []
+    vectors = e5_embedder.sparse_passages(TEXTS, batch_size=3, on_batch=done.append)
+    assert len(vectors) == len(TEXTS) and sorted(done) == [1, 3]
+    for text, (idx, val) in zip(TEXTS, vectors, strict=True):
+        assert idx.dtype == np.int32 and val.dtype == np.float32 and 0 < len(idx) == len(val) <= 256
+        assert ((idx >= 0) & (idx < 16384)).all() and (val > 0).all()
+        q_idx, q_val = e5_embedder.sparse_query(text)  # the same recipe for queries and passages
+        np.testing.assert_array_equal(q_idx, idx)
+        np.testing.assert_allclose(q_val, val, rtol=1e-5)
+
+
 def test_embedders_are_loaded_once_per_process(e5_embedder):
     assert get_embedder("e5", threads=2) is e5_embedder
     assert e5_embedder.name == "e5" and e5_embedder.model == model_identity("e5")

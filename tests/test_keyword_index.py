@@ -115,3 +115,59 @@ def test_load_or_build_follows_the_store_fingerprint(tmp_settings, monkeypatch):
     assert second.fingerprint != first.fingerprint
     assert ids(second.search("nigerian hotline", k=1)) == [PASSAGES[2].id]
     assert sorted(p.name for p in (tmp_settings.data_dir / "bm25").iterdir()) == [second.fingerprint]
+
+
+def _sparse(*terms: tuple[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([t for t, _ in terms], dtype=np.int32), np.array([w for _, w in terms], dtype=np.float32)
+
+
+# latent term 7 ~ "shelter", 9 ~ "hotline", 11 ~ "recommendation"; the last Norad passage has no vector
+SPARSE = {
+    PASSAGES[0].id: _sparse((7, 2.0), (11, 1.0)),
+    PASSAGES[1].id: _sparse((7, 3.5)),
+    PASSAGES[2].id: _sparse((7, 0.5), (9, 2.0)),
+    PASSAGES[3].id: _sparse((11, 2.5), (16383, 1.0)),
+}
+
+
+def test_sparse_search_ranks_by_dot_product_with_filters_inside():
+    idx = KeywordIndex.build(PASSAGES, fingerprint="fp", sparse=SPARSE)
+    assert idx.sparse.shape == (len(PASSAGES), 16384) and idx.sparse.dtype == np.float32
+    hits = idx.sparse_search(*_sparse((7, 1.0), (11, 1.0)), k=10)
+    assert ids(hits) == [PASSAGES[1].id, PASSAGES[0].id, PASSAGES[3].id, PASSAGES[2].id]  # only positive scores
+    assert [s for _, s in hits] == pytest.approx([3.5, 3.0, 2.5, 0.5], rel=1e-6)
+    assert ids(idx.sparse_search(*_sparse((7, 1.0), (11, 1.0)), k=2)) == [PASSAGES[1].id, PASSAGES[0].id]
+    # the weakest match comes first at k=1 once the filter keeps only it: filtered inside, not after
+    assert ids(idx.sparse_search(*_sparse((7, 1.0)), k=1, filters=Filters(doc_ids=["unodc"]))) == [PASSAGES[2].id]
+    assert ids(idx.sparse_search(*_sparse((7, 1.0), (11, 1.0)), k=5, filters=Filters(kinds=[Kind.recommendation]))) \
+        == [PASSAGES[0].id, PASSAGES[3].id]
+    assert idx.sparse_search(*_sparse((7, 1.0)), k=5, filters=Filters(organisations=["Norad"])) == []
+    assert idx.sparse_search(*_sparse((500, 1.0)), k=5) == [] and idx.sparse_search(*_sparse(), k=5) == []
+
+
+def test_sparse_matrix_is_saved_and_absent_without_vectors(tmp_path):
+    idx = KeywordIndex.build(PASSAGES, fingerprint="fp", sparse=SPARSE)
+    idx.save(tmp_path / "kw")
+    loaded = KeywordIndex.load(tmp_path / "kw")
+    query = _sparse((7, 1.0), (16383, 0.5))
+    assert loaded.sparse_search(*query, k=5) == idx.sparse_search(*query, k=5)
+    plain = KeywordIndex.build(PASSAGES, fingerprint="fp")  # e.g. a MiniLM-only index
+    assert plain.sparse is None and plain.sparse_search(*query, k=5) == []
+    plain.save(tmp_path / "plain")
+    assert KeywordIndex.load(tmp_path / "plain").sparse is None
+    assert plain.search("shelter", k=1)  # BM25 unaffected
+
+
+def test_load_or_build_takes_the_sparse_vectors_from_the_store(tmp_settings):
+    store = open_store(tmp_settings)
+    store.ensure_collection("e5", model="m", dim=DIM)
+    meta = CatalogEntry(title="iom")
+    ps = PASSAGES[:2]
+    store.replace_document(Document(doc_id="iom", path="/iom", sha256="iom", text="", meta=meta), ps,
+                           {"e5": np.tile(np.eye(1, DIM, dtype=np.float32), (2, 1))}, sparse=[SPARSE[p.id] for p in ps])
+    _add(store, "unodc", PASSAGES[2:3])  # written without sparse vectors: an empty row
+    built = load_or_build(store, tmp_settings)
+    assert (tmp_settings.data_dir / "bm25" / built.fingerprint / "sparse.npz").exists()
+    assert ids(built.sparse_search(*_sparse((7, 1.0)), k=5)) == [PASSAGES[1].id, PASSAGES[0].id]
+    loaded = load_or_build(open_store(tmp_settings), tmp_settings)
+    assert ids(loaded.sparse_search(*_sparse((7, 1.0)), k=5)) == [PASSAGES[1].id, PASSAGES[0].id]

@@ -199,6 +199,28 @@ def test_search_filters_after_ingest(small_corpus, tmp_settings, e5_embedder):
     assert only and {p.doc_id for p, _ in only} == {"shelters"}
 
 
+def test_passages_get_sparse_vectors_and_toggling_them_re_ingests(small_corpus, tmp_settings, e5_embedder):
+    off = tmp_settings.model_copy(update={"search": tmp_settings.search.model_copy(update={"use_sparse": False})})
+    first = ingest([small_corpus], off)
+    store = open_store(off)
+    assert store.sparse_vectors() == {} and load_or_build(store, off).sparse is None
+    on = ingest([small_corpus], tmp_settings)  # the default: an index without sparse vectors is refreshed
+    assert (on.updated, on.skipped, on.passages) == (3, 0, first.passages)
+    store = open_store(tmp_settings)
+    vectors, passages = store.sparse_vectors(), store.all_passages()
+    assert set(vectors) == {p.id for p in passages}
+    assert all(0 < len(idx) <= 256 and (val > 0).all() for idx, val in vectors.values())
+    idx, val = e5_embedder.sparse_query(pipeline.embedding_text(passages[0]))  # same recipe, same text
+    stored = dict(zip(*vectors[passages[0].id], strict=True))
+    assert set(stored) == set(idx.tolist())
+    assert [stored[i] for i in idx.tolist()] == pytest.approx(val.tolist(), rel=2e-3)
+    keyword = load_or_build(store, tmp_settings)
+    assert keyword.sparse is not None and keyword.sparse.shape[0] == len(keyword.passages)
+    assert ingest([small_corpus], tmp_settings).skipped == 3  # computed once
+    back = ingest([small_corpus], off)
+    assert (back.updated, back.skipped) == (3, 0) and open_store(off).sparse_vectors() == {}
+
+
 def test_a_second_ingestion_waits_then_refuses(small_corpus, tmp_settings):
     with ingest_lock(tmp_settings.data_dir, timeout_s=0):
         start = time.monotonic()
@@ -227,7 +249,7 @@ def test_a_waiting_ingestion_runs_after_the_first_finishes(small_corpus, tmp_set
 def test_progress_goes_to_stderr(small_corpus, tmp_settings, capfd):
     ingest_paths([small_corpus], settings=tmp_settings, progress=True)
     err = capfd.readouterr().err
-    assert "embedding" in err and "indexed hotline:" in err
+    assert "embedding" in err and "sparse" in err and "indexed hotline:" in err
 
 
 @pytest.mark.slow

@@ -56,10 +56,8 @@ class Run:
         env.update({"LESSONS_DATA_DIR": str(data_dir), "LESSONS_EMBEDDERS": '["e5"]', "LESSONS_THREADS": "2"})
         self.proc = subprocess.Popen([LESSONS, "ingest", "--wait", str(wait_s), *map(str, paths)], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.started = time.monotonic()
         self.events: list[tuple[float, str]] = []  # ("embedding" when the bar appears, then each doc indexed)
         self.stderr = ""
-        self.ended: float | None = None
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -71,7 +69,6 @@ class Run:
                 self.events.append((now, "embedding"))
             self.events += [(now, m.group(1)) for m in _INDEXED.finditer(line)]
         self.proc.wait()
-        self.ended = time.monotonic()
 
     def wait_events(self, n: int, *, timeout_s: float = 300.0) -> None:
         """Block until `n` progress events were seen (or the process ended)."""
@@ -161,8 +158,8 @@ def test_two_ingestions_at_once_never_interleave(tmp_path):
     assert code_first == 0 and code_waiting == 0, waiting.stderr[-1500:]
     assert "20 added" in out_first and "1 added" in out_waiting and "21 in the index" in out_waiting
     indexed_by_waiting = [t for t, name in waiting.events if name == "late-report"]
+    # it wrote nothing until the first had written everything (and released the lock)
     assert indexed_by_waiting and min(indexed_by_waiting) > max(t for t, _ in first.events)
-    assert min(indexed_by_waiting) >= first.ended - 0.5  # it only started once the first had exited
     state = index_state(data)
     assert len(state["ids"]) == len(set(state["ids"])) == state["manifest_total"] == len(state["passages"])
 

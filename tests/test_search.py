@@ -66,6 +66,35 @@ def test_question_wording_selects_kinds_and_documents_by_name():
     assert language_affinity("es", "en") and not language_affinity("es", "nn") and language_affinity("no", "nn")
 
 
+def test_second_stage_adds_the_sparse_score_relative_to_the_best():
+    from assistant.search import rerank
+    from ingest.settings import SearchSettings
+
+    hits = [Hit(passage=_passage(i), score=0.0, scores={"dense_e5": 0.8, **({"sparse": s} if s else {})})
+            for i, s in (("a", None), ("b", 2.0), ("c", 8.0))]
+    ranked = rerank("q", hits, settings=SearchSettings(weight_sparse=1.0))
+    assert [h.passage.id for h in ranked] == ["c", "b", "a"]
+    assert [h.score for h in ranked] == pytest.approx([1.0, 0.25, 0.0])  # equal dense: min-max gives 0 each
+    assert {h.score for h in rerank("q", hits, settings=SearchSettings(weight_sparse=0.0))} == {0.0}
+
+
+def test_hits_carry_the_sparse_score(small_corpus, tmp_settings):
+    from assistant.search import sparse_search
+    from ingest.pipeline import ingest_paths
+
+    ingest_paths([small_corpus], settings=tmp_settings, progress=False)
+    index = SearchIndex.open(tmp_settings)
+    assert index.keyword.sparse is not None
+    question = "How did the hotline operation work?"
+    retrieval = retrieve(question, index=index, settings=tmp_settings, k=5)
+    assert retrieval.hits[0].passage.doc_id == "hotline"
+    assert any(h.scores.get("sparse", 0) > 0 for h in retrieval.hits)
+    only = sparse_search(question, index=index, k=10, filters=Filters(doc_ids=["training"]))
+    assert only and all(h.passage.doc_id == "training" and h.scores["sparse"] > 0 for h in only)
+    off = tmp_settings.model_copy(update={"search": tmp_settings.search.model_copy(update={"use_sparse": False})})
+    assert not any("sparse" in h.scores for h in retrieve(question, index=index, settings=off, k=5).hits)
+
+
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     settings = seeded_settings(tmp_path_factory.mktemp("search"))

@@ -206,10 +206,50 @@ def test_server_mode_uses_the_same_code_path(chroma_server, tmp_settings):
     assert s.location == chroma_server
     s.ensure_collection("e5", model=MODEL, dim=DIM)
     ps = [p for p in PASSAGES if p.doc_id == "a"]
-    s.replace_document(doc("a"), ps, {"e5": np.stack([VECTORS[p.id] for p in ps])})
+    s.replace_document(doc("a"), ps, {"e5": np.stack([VECTORS[p.id] for p in ps])},
+                       sparse=[sparse_of(i) for i in range(len(ps))])
     again = open_store(settings)  # a second client (as another process would be) sees the manifest and vectors
     assert list(again.manifest()) == ["a"]
     assert again.all_passages() == ps
+    assert [again.sparse_vectors()[p.id][0].tolist() for p in ps] == [sparse_of(i)[0].tolist() for i in range(2)]
     hits = again.vector_query("e5", VECTORS[ps[1].id], k=1, filters=Filters(kinds=[Kind.finding]))
     assert hits[0][0] == ps[1] and hits[0][1] == pytest.approx(1.0, abs=1e-4)
     assert not tmp_settings.chroma_dir.exists()  # nothing written to the local disk store
+
+
+def sparse_of(seed: int, n: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(16384, size=n, replace=False).astype(np.int32)
+    return idx, rng.uniform(0.01, 4.0, size=n).astype(np.float32)
+
+
+def test_sparse_vectors_round_trip_in_the_e5_records(store, tmp_settings):
+    from ingest.sparse import decode_sparse, encode_sparse
+
+    ps = [p for p in PASSAGES if p.doc_id == "b"]
+    sparse = [sparse_of(1), (np.zeros(0, np.int32), np.zeros(0, np.float32))]  # a text may have no latent term
+    store.replace_document(doc("b"), ps, {"e5": np.stack([VECTORS[p.id] for p in ps])}, sparse=sparse)
+    for s in (store, open_store(tmp_settings)):  # also as another process sees it
+        got = s.sparse_vectors()
+        assert set(got) == {p.id for p in ps}  # documents written without sparse vectors have none
+        for p, (idx, val) in zip(ps, sparse, strict=True):
+            np.testing.assert_array_equal(got[p.id][0], idx)
+            np.testing.assert_allclose(got[p.id][1], val, rtol=1e-3)  # float16 weights
+            assert got[p.id][0].dtype == np.int32 and got[p.id][1].dtype == np.float32
+        passages, vectors = s.passages_and_sparse()
+        assert passages == s.all_passages() == sorted(PASSAGES, key=lambda p: (p.doc_id, p.start, p.id))
+        assert vectors.keys() == got.keys()
+    assert decode_sparse(encode_sparse(sparse[0]))[0].tolist() == sparse[0][0].tolist()
+    store.delete_document("b")
+    assert store.sparse_vectors() == {}
+
+
+def test_sparse_vectors_must_match_the_passages(store):
+    from ingest.sparse import encode_sparse
+
+    ps = [p for p in PASSAGES if p.doc_id == "a"]
+    vecs = {"e5": np.stack([VECTORS[p.id] for p in ps])}
+    with pytest.raises(ValueError, match="one per passage"):
+        store.replace_document(doc("a"), ps, vecs, sparse=[sparse_of(1)])
+    with pytest.raises(ValueError, match="outside"):
+        encode_sparse((np.array([16384]), np.array([1.0], np.float32)))
