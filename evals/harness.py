@@ -48,7 +48,12 @@ def ablation_variants(settings: Settings) -> list[Variant]:
     for names in (["e5"], ["minilm"], ["e5", "minilm"]):
         if names != base:
             variants.append((f"ablation: embedders={'+'.join(names)}", settings.model_copy(update={"embedders": names})))
+    variants.append(("ablation: no e5 sparse", with_search(settings, use_sparse=False)))
     variants.append(("ablation: fusion, no second stage", with_search(settings, second_stage=False)))
+    variants.append(("ablation: second stage without kind boost", with_search(settings, kind_boost=0.0)))
+    variants.append(("ablation: without document routing", with_search(settings, doc_boost=0.0)))
+    variants.append(("ablation: without questionnaire penalty", with_search(settings, question_penalty=0.0)))
+    variants.append(("ablation: language-calibrated dense", with_search(settings, language_calibration=True)))
     variants.append(("ablation: no dedup", with_search(settings, dedup=False)))
     return variants
 
@@ -111,7 +116,9 @@ def run_lessons(label: str, settings: Settings, items: list[GoldItem], *, k: int
         outcomes.append(_judge(item, [h.passage.text for h in r.hits[:k]], n_relevant=counts[item.id],
                                refused=r.refused, best=r.best_score, ms=ms))
     cfg = settings.search
-    signals = [n for n, on in (("BM25", cfg.use_keyword), ("dense " + "+".join(settings.embedders), cfg.use_dense)) if on]
+    sparse = cfg.use_sparse and "e5" in settings.embedders
+    signals = [n for n, on in (("BM25", cfg.use_keyword), ("dense " + "+".join(settings.embedders), cfg.use_dense),
+                               ("e5 sparse", sparse)) if on]
     detail = (f"{' + '.join(signals)}, RRF k={cfg.rrf_k}, second stage {'on' if cfg.second_stage else 'off'}, "
               f"dedup {'on' if cfg.dedup else 'off'}, refusal threshold {cfg.refusal_threshold}")
     return SystemResult(label=label, kind="lessons", detail=detail, units=len(texts), outcomes=outcomes), texts

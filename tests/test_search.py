@@ -8,16 +8,8 @@ import sys
 
 import pytest
 
-from assistant.search import (
-    SearchIndex,
-    diversify,
-    document_names,
-    fuse,
-    intended_kinds,
-    language_affinity,
-    named_documents,
-    retrieve,
-)
+from assistant.query import document_names, intended_kinds, language_affinity, named_documents
+from assistant.search import SearchIndex, diversify, fuse, retrieve
 from evals.metrics import is_relevant
 from ingest.models import Filters, Hit, Kind, Passage
 from ingest.settings import PROJECT_ROOT

@@ -1,0 +1,123 @@
+"""What a question asks for, read from its words: the passage kinds it wants, the documents it names,
+its language, and what it mentions that the corpus never does (the evidence for refusing)."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+from ingest.catalog import detect_language
+from ingest.keyword_index import KeywordIndex, query_tokens
+from ingest.models import Kind, Passage
+from ingest.settings import SearchSettings
+
+_WORD = re.compile(r"\w+", re.U)
+
+_HOW = re.compile(
+    r"\b(how|should|must|recommend\w*|advice|design|avoid|ensure|what (can|could|should|must)|"
+    r"c[oó]mo|deb\w*|recomend\w*|korleis|hvordan|b[oø]r|tilr[aå]\w*|comment|faut)\b",
+    re.I,
+)
+_WHAT_FOUND = re.compile(
+    r"\b(find\w*|found|result\w*|happen\w*|achiev\w*|evidence|conclu\w*|assess\w*|hallazg\w*|"
+    r"encontr\w*|funn|fann|konklu\w*|résultat\w*|constat\w*)\b",
+    re.I,
+)
+_EXAMPLES = re.compile(
+    r"\b(examples?|campaigns?|tools?|good practices?|best practices?|practices?|ejemplos?|campañas?|"
+    r"buenas prácticas|eksemp\w*|kampanj\w*|exemples?|campagnes?)\b",
+    re.I,
+)
+
+
+_NAME = re.compile(r"\b[A-Z][\w&]*(?:\s+[A-Z][\w&]*)*")
+QUERY_LANGUAGES = ["en", "es", "fr", "nn", "no"]
+NORWEGIAN = {"nn", "no", "nb"}
+
+
+def document_names(passages: list[Passage]) -> dict[str, set[str]]:
+    """Names that single out one document in a question: its organisations, countries and proper nouns of its
+    title, kept only where they occur in the text of at most half of the documents ("IOM" in a corpus of IOM
+    reports or "Mexico" in three Mexican ones name none of them)."""
+    candidates: dict[str, set[str]] = {}
+    texts: dict[str, list[str]] = {}
+    for p in passages:
+        texts.setdefault(p.doc_id, []).append(p.text)
+        if p.doc_id in candidates:
+            continue
+        names = {part.strip() for part in re.split(r"[/,;()]| and ", p.organisation) if part.strip()}
+        names |= {m.group(0) for m in _NAME.finditer(p.title)} | set(p.countries)
+        candidates[p.doc_id] = {n.casefold() for n in names if len(n) > 2}
+    bodies = {doc: " " + " ".join(_WORD.findall(" ".join(t).casefold())) + " " for doc, t in texts.items()}
+    limit = max(1, len(bodies) // 2)
+
+    def spread(name: str) -> int:
+        return sum(f" {name} " in body for body in bodies.values())
+
+    return {doc: {n for n in names if spread(n) <= limit} for doc, names in candidates.items()}
+
+
+def named_documents(query: str, doc_names: dict[str, set[str]]) -> set[str]:
+    """The documents a question names (by organisation, title term or country)."""
+    folded = " " + " ".join(_WORD.findall(query.casefold())) + " "
+    return {doc for doc, names in doc_names.items() if any(f" {n} " in folded for n in names)}
+
+
+def query_language(query: str) -> str:
+    """The question's language among those Lessons expects questions in."""
+    return detect_language(query, allowed=QUERY_LANGUAGES)
+
+
+def language_affinity(query_lang: str, passage_lang: str) -> bool:
+    """Whether a reader of `query_lang` is served by a passage in `passage_lang` (its own language or English)."""
+    if query_lang == "en" or passage_lang in ("en", query_lang):
+        return True
+    return query_lang in NORWEGIAN and passage_lang in NORWEGIAN
+
+
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+_CAPITALISED = re.compile(r"(?<![.?!¿¡]\s)(?<!^)\b[A-ZÆØÅÉÁÍÓÚÑ][\w-]+")
+
+
+class Unknowns(BaseModel):
+    """What a question asks about that the corpus never mentions."""
+
+    names: list[str] = Field(default_factory=list)  # proper nouns and years absent from every passage
+    content_share: float = 0.0  # share of an English question's content words absent from every passage
+
+
+def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str) -> Unknowns:
+    """Proper nouns, years and content words of the question that no passage contains.
+
+    Years count in any language. Proper nouns count only when the question is in a language the corpus is
+    written in (a Spanish "Noruega" may be the corpus' "Norway"); the content-word share only for English.
+    """
+    names = [m.group(0) for m in _YEAR.finditer(query) if not keyword.knows(m.group(0))]
+    if query_lang == "en" or query_lang in NORWEGIAN:
+        names += [m.group(0) for m in _CAPITALISED.finditer(query.strip()) if not keyword.knows(m.group(0))]
+    share = 0.0
+    if query_lang == "en":
+        words = [w for w in _WORD.findall(query.casefold()) if len(w) > 2 and query_tokens(w)]
+        share = sum(not keyword.knows(w) for w in words) / len(words) if words else 0.0
+    return Unknowns(names=list(dict.fromkeys(names)), content_share=share)
+
+
+def should_refuse(best: float, unknowns: Unknowns, *, settings: SearchSettings) -> bool:
+    """Refuse when the best dense similarity, less a penalty for unknown content words, is below the
+    threshold, or when the question names something the corpus never mentions and the match is not strong."""
+    if best - settings.unknown_word_penalty * unknowns.content_share < settings.refusal_threshold:
+        return True
+    return bool(unknowns.names) and best < settings.refusal_threshold_named
+
+
+def intended_kinds(query: str) -> set[Kind]:
+    """The passage kinds a question asks for, from its wording (empty when it does not say)."""
+    kinds: set[Kind] = set()
+    if _HOW.search(query):
+        kinds |= {Kind.recommendation, Kind.lesson}
+    if _WHAT_FOUND.search(query):
+        kinds |= {Kind.finding, Kind.challenge, Kind.lesson}
+    if _EXAMPLES.search(query):
+        kinds |= {Kind.good_practice, Kind.lesson}
+    return kinds
