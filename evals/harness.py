@@ -42,8 +42,9 @@ def ablation_variants(settings: Settings) -> list[Variant]:
     base = list(settings.embedders)
     variants: list[Variant] = [
         (f"Lessons ({'+'.join(base)})", settings),
-        ("ablation: BM25 only", with_search(settings, use_dense=False)),
-        ("ablation: dense only", with_search(settings, use_keyword=False)),
+        ("ablation: BM25 only", with_search(settings, use_dense=False, use_sparse=False)),
+        ("ablation: dense only", with_search(settings, use_keyword=False, use_sparse=False)),
+        ("ablation: BM25 + e5 sparse, no dense", with_search(settings, use_dense=False)),
     ]
     for names in (["e5"], ["minilm"], ["e5", "minilm"]):
         if names != base:
