@@ -7,7 +7,8 @@ milliseconds at 100k. So:
   index's snapshot (which holds exactly the complete documents), and drop any id it does not know;
 - filtered: build the row mask from numpy metadata columns and score the selected rows exactly, by brute-force
   cosine over a float32 matrix of every stored vector (memory-mapped from data_dir/vectors/<fingerprint>).
-Both read the same snapshot as BM25 (`KeywordIndex.fingerprint`), so the two signals always agree.
+Both read the same snapshot as BM25 (`KeywordIndex.fingerprint`), so the two signals always agree;
+`assistant.search.SearchIndex` holds one `DenseMatrix` per embedder next to its keyword index.
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ingest.models import Filters, Hit, Passage
+from ingest.embed import DIM
+from ingest.models import Filters, Passage
 
 if TYPE_CHECKING:
-    from assistant.search import SearchIndex
     from ingest.keyword_index import KeywordIndex
     from ingest.store import Store
 
@@ -77,6 +77,8 @@ class MetadataColumns:
 
 def fetch_vectors(col, embedder: str, passages: list[Passage]) -> np.ndarray:
     """Every passage's stored vector from a Chroma collection, in the order of `passages`."""
+    if not passages:
+        return np.zeros((0, DIM), dtype=np.float32)
     row = {p.id: i for i, p in enumerate(passages)}
     matrix: np.ndarray | None = None
     filled = 0
@@ -106,6 +108,8 @@ class DenseMatrix:
     @classmethod
     def load_or_build(cls, store: Store, keyword: KeywordIndex, *, embedder: str, data_dir: Path) -> DenseMatrix:
         """The matrix for the keyword index's snapshot: memory-mapped from disk, or fetched from Chroma and saved."""
+        if not keyword.passages:  # nothing ingested yet: no collection to read
+            return cls(np.zeros((0, DIM), dtype=np.float32), keyword, None)
         col = store.client.get_collection(COLLECTION_PREFIX + embedder, embedding_function=None)
         root = Path(data_dir) / "vectors"
         path = root / keyword.fingerprint / f"{embedder}.npy"
@@ -140,38 +144,14 @@ class DenseMatrix:
 
 def hnsw_unfiltered(dense: DenseMatrix, vector: np.ndarray, *, k: int) -> list[tuple[Passage, float]]:
     """Chroma's HNSW for ids and distances only; passages from the snapshot; exact search if too many are unknown."""
+    if dense.collection is None or not dense.passages:
+        return []
     got = dense.collection.query(query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
                     n_results=k + _SLACK, include=["distances"])
     pairs = [(dense.by_id[i], 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0]) if i in dense.by_id]
     if len(pairs) < min(k, len(dense.passages)):
         return dense.exact(vector, k=k)
     return pairs[:k]
-
-
-_CACHE: dict[tuple, DenseMatrix] = {}
-_LOCK = threading.Lock()
-
-
-def dense_for(index: SearchIndex, embedder: str) -> DenseMatrix:
-    """The DenseMatrix of an open SearchIndex's current snapshot (built once per fingerprint and process)."""
-    settings = index.settings
-    key = (str(settings.data_dir), settings.chroma_url, embedder, index.keyword.fingerprint)
-    with _LOCK:
-        if key not in _CACHE:
-            for old in [k for k in _CACHE if k[:3] == key[:3]]:
-                del _CACHE[old]
-            _CACHE[key] = DenseMatrix.load_or_build(index.store, index.keyword, embedder=embedder,
-                                                    data_dir=settings.data_dir)
-        return _CACHE[key]
-
-
-def vector_search(
-    query: str, *, index: SearchIndex, embedder: str, k: int, filters: Filters | None = None
-) -> list[Hit]:
-    """Drop-in for assistant.search.vector_search: HNSW when unfiltered, exact numpy search over the filtered rows."""
-    vector = index.embedders[embedder].embed_query(query)
-    pairs = nearest(dense_for(index, embedder), vector, k=k, filters=filters)
-    return [Hit(passage=p, score=s, scores={f"dense_{embedder}": s}) for p, s in pairs]
 
 
 def nearest(dense: DenseMatrix, vector: np.ndarray, *, k: int, filters: Filters | None = None) -> list[tuple[Passage, float]]:

@@ -4,6 +4,7 @@ its language, and what it mentions that the corpus never does (the evidence for 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from pydantic import BaseModel, Field
 
@@ -39,7 +40,7 @@ NORWEGIAN = {"nn", "no", "nb"}
 def document_names(passages: list[Passage]) -> dict[str, set[str]]:
     """Names that single out one document in a question: its organisations, countries and proper nouns of its
     title, kept only where they occur in the text of at most half of the documents ("IOM" in a corpus of IOM
-    reports or "Mexico" in three Mexican ones name none of them)."""
+    reports or "Mexico" in three Mexican ones name none of them). One pass over every document's words."""
     candidates: dict[str, set[str]] = {}
     texts: dict[str, list[str]] = {}
     for p in passages:
@@ -48,14 +49,20 @@ def document_names(passages: list[Passage]) -> dict[str, set[str]]:
             continue
         names = {part.strip() for part in re.split(r"[/,;()]| and ", p.organisation) if part.strip()}
         names |= {m.group(0) for m in _NAME.finditer(p.title)} | set(p.countries)
-        candidates[p.doc_id] = {n.casefold() for n in names if len(n) > 2}
-    bodies = {doc: " " + " ".join(_WORD.findall(" ".join(t).casefold())) + " " for doc, t in texts.items()}
-    limit = max(1, len(bodies) // 2)
-
-    def spread(name: str) -> int:
-        return sum(f" {name} " in body for body in bodies.values())
-
-    return {doc: {n for n in names if spread(n) <= limit} for doc, names in candidates.items()}
+        candidates[p.doc_id] = {" ".join(_WORD.findall(n.casefold())) for n in names if len(n) > 2}
+    by_first: dict[str, set[tuple[str, ...]]] = {}  # first word -> the candidate names it starts
+    for name in set().union(*candidates.values()):
+        words = tuple(name.split())
+        if words:
+            by_first.setdefault(words[0], set()).add(words)
+    spread: Counter[str] = Counter()  # in how many documents each name occurs
+    for chunks in texts.values():
+        words = _WORD.findall(" ".join(chunks).casefold())
+        found = {" ".join(name) for i, word in enumerate(words) for name in by_first.get(word, ())
+                 if tuple(words[i : i + len(name)]) == name}
+        spread.update(found)
+    limit = max(1, len(texts) // 2)
+    return {doc: {n for n in names if n and spread[n] <= limit} for doc, names in candidates.items()}
 
 
 def named_documents(query: str, doc_names: dict[str, set[str]]) -> set[str]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from ingest.embed import Embedder, get_embedder
+from assistant.dense_matrix import DenseMatrix, nearest
+from assistant.glossary import load_glossary
 from assistant.query import (
     document_names,
     intended_kinds,
@@ -23,6 +24,7 @@ from assistant.query import (
     should_refuse,
     unknown_terms,
 )
+from ingest.embed import Embedder, get_embedder
 from ingest.keyword_index import KeywordIndex, load_or_build
 from ingest.models import Filters, Hit, Kind
 from ingest.settings import SearchSettings, Settings
@@ -41,45 +43,56 @@ class Retrieval(BaseModel):
 
 @dataclass
 class SearchIndex:
-    """What retrieval reads: the store, the keyword index and the loaded embedders."""
+    """What retrieval reads: the store, one snapshot of its passages (keyword index, dense matrices, document
+    names, all of the same fingerprint) and the loaded embedders."""
 
     settings: Settings
     store: Store
     keyword: KeywordIndex
     embedders: dict[str, Embedder] = field(default_factory=dict)
+    dense: dict[str, DenseMatrix] = field(default_factory=dict)  # embedder -> vectors in keyword-passage order
     doc_names: dict[str, set[str]] = field(default_factory=dict)  # doc_id -> distinctive name keys
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, settings: Settings) -> SearchIndex:
-        """Open the store, load (or rebuild) the keyword index and load the configured embedders."""
+        """Open the store, load (or rebuild) the keyword index and dense matrices, load the embedders."""
         store = open_store(settings)
         embedders = {name: get_embedder(name, threads=settings.threads) for name in settings.embedders}
-        keyword = load_or_build(store, settings)
-        return cls(settings=settings, store=store, keyword=keyword, embedders=embedders,
-                   doc_names=document_names(keyword.passages))
+        index = cls(settings=settings, store=store, keyword=load_or_build(store, settings), embedders=embedders)
+        index.load_snapshot(index.keyword)
+        return index
+
+    def load_snapshot(self, keyword: KeywordIndex) -> None:
+        """Make `keyword`'s snapshot the one searched: its dense matrices and document names with it."""
+        dense = {name: DenseMatrix.load_or_build(self.store, keyword, embedder=name, data_dir=self.settings.data_dir)
+                 for name in self.embedders}
+        # one assignment: a concurrent query sees the old snapshot or the new one, never a mix
+        self.keyword, self.dense, self.doc_names = keyword, dense, document_names(keyword.passages)
 
     def refresh(self) -> bool:
-        """Reload the keyword index when the store changed (new documents from another process)."""
+        """Reload the snapshot when the store changed (new documents from another process)."""
         with self._lock:
             if self.keyword.fingerprint == self.store.fingerprint():
                 return False
-            self.keyword = load_or_build(self.store, self.settings)
-            self.doc_names = document_names(self.keyword.passages)
+            self.load_snapshot(load_or_build(self.store, self.settings))
             return True
 
 
 def keyword_search(query: str, *, index: SearchIndex, k: int, filters: Filters | None = None) -> list[Hit]:
-    """BM25 over all passages, with the filter applied inside the search."""
+    """BM25 over all passages, with the filter applied inside the search; the question's words are expanded
+    across languages by the glossary when one is configured."""
+    if index.settings.search.glossary:
+        query = load_glossary(index.settings.search.glossary).expand(query)
     return [Hit(passage=p, score=s, scores={"bm25": s}) for p, s in index.keyword.search(query, k=k, filters=filters)]
 
 
 def vector_search(
     query: str, *, index: SearchIndex, embedder: str, k: int, filters: Filters | None = None
 ) -> list[Hit]:
-    """Dense search in the embedder's Chroma collection, with the filter as a Chroma `where`."""
+    """Dense search: Chroma's HNSW when unfiltered, exact cosine over the filtered rows of the stored vectors."""
     vector = index.embedders[embedder].embed_query(query)
-    pairs = index.store.vector_query(embedder, vector, k=k, filters=filters)
+    pairs = nearest(index.dense[embedder], vector, k=k, filters=filters)
     return [Hit(passage=p, score=s, scores={f"dense_{embedder}": s}) for p, s in pairs]
 
 

@@ -25,11 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.bench_corpus import derive_documents, write_documents
+from evals.bench_corpus import write_documents
+from evals.bench_points import point_documents, real_base, write_point
 from evals.bench_report import render_report
 from ingest.settings import PROJECT_ROOT, Settings
-
-BATCH = 5000  # records per Chroma add when writing a synthetic point
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,21 +95,29 @@ def measure_ingest(work: Path, *, passages: int, compare: int, seed: int, llama:
     embedder = get_embedder("e5", threads=settings.threads)  # loaded before the clock starts (< 1 s)
     timers: dict[str, float] = {}
     embed, replace = embedder.embed_passages, Store.replace_document
+    sparse = getattr(embedder, "sparse_passages", None)
 
     def timed_embed(*a, **kw):
         with clock(timers, "embed"):
             return embed(*a, **kw)
+
+    def timed_sparse(*a, **kw):
+        with clock(timers, "sparse"):
+            return sparse(*a, **kw)
 
     def timed_replace(self, *a, **kw):
         with clock(timers, "store"):
             return replace(self, *a, **kw)
 
     embedder.embed_passages, Store.replace_document = timed_embed, timed_replace
+    if sparse is not None:
+        embedder.sparse_passages = timed_sparse
     try:
         with clock(timers, "total"):
             summary = ingest_paths([work / "ingest-corpus"], settings=settings, progress=False)
     finally:
         del embedder.embed_passages
+        embedder.__dict__.pop("sparse_passages", None)
         Store.replace_document = replace
     if summary.failed or summary.passages != expected:
         raise RuntimeError(f"ingestion run went wrong: {summary.render()}")
@@ -121,72 +128,27 @@ def measure_ingest(work: Path, *, passages: int, compare: int, seed: int, llama:
         texts = [texts[int(i)] for i in sorted(rng.choice(len(texts), size=compare, replace=False))]
     with clock(out, "bare"):
         embedder.embed_passages(texts, batch_size=settings.ingest.batch_size)
+    if "sparse_s" in timers:  # the pipeline also made sparse vectors: the bare model does both passes too
+        with clock(out, "bare_sparse"):
+            embedder.sparse_passages(texts, batch_size=settings.ingest.batch_size)
     out["bare_passages"] = len(texts)
-    for part in ("total", "embed", "store"):
-        out[f"{part}_per_s"] = out["passages"] / out[f"{part}_s"]
-        out[f"{part}_per_cpu_s"] = out["passages"] / out[f"{part}_cpu_s"]
-    out["bare_per_s"], out["bare_per_cpu_s"] = len(texts) / out["bare_s"], len(texts) / out["bare_cpu_s"]
+    for part in ("total", "embed", "sparse", "store"):
+        if f"{part}_s" in out:
+            out[f"{part}_per_s"] = out["passages"] / out[f"{part}_s"]
+            out[f"{part}_per_cpu_s"] = out["passages"] / out[f"{part}_cpu_s"]
+    for part in ("bare", "bare_sparse"):
+        if f"{part}_s" in out:
+            out[f"{part}_per_s"], out[f"{part}_per_cpu_s"] = len(texts) / out[f"{part}_s"], len(texts) / out[f"{part}_cpu_s"]
+    if "bare_sparse_s" in out:  # dense + sparse passes of the bare model, as one rate
+        both, both_cpu = out["bare_s"] + out["bare_sparse_s"], out["bare_cpu_s"] + out["bare_sparse_cpu_s"]
+        out["bare_both_per_s"], out["bare_both_per_cpu_s"] = len(texts) / both, len(texts) / both_cpu
     if llama:
         (work / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
         out["llama"] = spawn("evals.bench_llama", "ingest", "--texts", str(work / "texts.json"))
     return out, settings
 
 
-def real_base(settings: Settings) -> tuple[list, np.ndarray, dict]:
-    """The ingested passages, their stored vectors (same order) and the manifest."""
-    from assistant.dense_matrix import fetch_vectors
-    from ingest.store import open_store
-
-    store = open_store(settings)
-    passages = store.all_passages()
-    vectors = fetch_vectors(store.client.get_collection("passages_e5", embedding_function=None), "e5", passages)
-    return passages, vectors, store.manifest()
-
-
-def point_documents(size: int, base: list, vectors: np.ndarray, manifest: dict, *, seed: int):
-    """Documents for one point: whole real documents when the run holds enough, else derived ones."""
-    from ingest.models import Document
-
-    if size > len(base):
-        yield from derive_documents(base, vectors, total=size, seed=seed + size, per_doc=50, prefix=f"syn{size}")
-        return
-    made = 0
-    for doc_id, rec in manifest.items():
-        if made >= size:
-            return
-        rows = [i for i, p in enumerate(base) if p.doc_id == doc_id]
-        doc = Document(doc_id=doc_id, path=rec.path, sha256=rec.sha256, text="", meta=rec.meta)
-        made += len(rows)
-        yield doc, [base[i] for i in rows], vectors[rows]
-
-
-def write_point(settings: Settings, docs) -> dict:
-    """Write documents straight into Chroma in batches, then their manifest records (as replace_document would)."""
-    from ingest.embed import DIM, model_identity
-    from ingest.pipeline import recipe
-    from ingest.store import DocRecord, open_store, passage_metadata
-
-    store = open_store(settings)
-    model = model_identity("e5")
-    store.ensure_collection("e5", model=model, dim=DIM)
-    col = store.client.get_collection("passages_e5", embedding_function=None)
-    docs = list(docs)
-    passages = [p for _, ps, _ in docs for p in ps]
-    vectors = np.concatenate([v for _, _, v in docs]).astype(np.float32)
-    start = time.perf_counter()
-    for i in range(0, len(passages), BATCH):
-        chunk = passages[i : i + BATCH]
-        col.add(ids=[p.id for p in chunk], embeddings=vectors[i : i + BATCH],
-                metadatas=[passage_metadata(p) for p in chunk], documents=[p.text for p in chunk])
-    add_s = time.perf_counter() - start
-    for doc, ps, _ in docs:  # manifest last: a document counts only once all its passages are in
-        store._put_record(DocRecord(doc_id=doc.doc_id, sha256=doc.sha256, path=doc.path, meta=doc.meta,
-                                    passages=len(ps), models={"e5": model}, recipe=recipe(settings)))
-    return {"passages": len(passages), "documents": len(docs), "chroma_add_s": add_s,
-            "write_s": time.perf_counter() - start}
-
-
-def measure_point(size: int, work: Path, base, vectors, manifest, *, args, queries: list[str]) -> dict:
+def measure_point(size: int, work: Path, base, *, args, queries: list[str]) -> dict:
     """Build one point and measure it (and llama-index on it) in fresh processes."""
     from assistant.dense_matrix import DenseMatrix
     from ingest.keyword_index import load_or_build
@@ -195,7 +157,9 @@ def measure_point(size: int, work: Path, base, vectors, manifest, *, args, queri
     data = work / f"n{size}"
     shutil.rmtree(data, ignore_errors=True)
     settings = Settings(data_dir=data, embedders=["e5"], threads=2, llm=None)
-    out = {"size": size, **write_point(settings, point_documents(size, base, vectors, manifest, seed=args.seed))}
+    passages, vectors, sparse, manifest = base
+    docs = point_documents(size, passages, vectors, manifest, seed=args.seed)
+    out = {"size": size, **write_point(settings, docs, sparse)}
     store = open_store(settings)
     start = time.perf_counter()
     keyword = load_or_build(store, settings)
@@ -255,11 +219,11 @@ def bench_handler(args: argparse.Namespace, settings: Settings) -> int:
     results["ingest"], ingest_settings = measure_ingest(work, passages=args.ingest_passages,
                                                         compare=args.compare_passages, seed=args.seed,
                                                         llama=not args.no_llama)
-    base, vectors, manifest = real_base(ingest_settings)
+    base = real_base(ingest_settings)
     results["points"] = []
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         print(f"[bench] point of {size} passages", file=sys.stderr, flush=True)
-        results["points"].append(measure_point(size, work, base, vectors, manifest, args=args, queries=queries))
+        results["points"].append(measure_point(size, work, base, args=args, queries=queries))
     results["machine"]["load_avg_end"] = os.getloadavg()
     results["minutes"] = (time.time() - started) / 60
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")

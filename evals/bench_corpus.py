@@ -126,9 +126,10 @@ def _recombine(rng: np.random.Generator, base: str, donors: list[str]) -> str:
 def derive_documents(
     base: list[Passage], vectors: np.ndarray, *, total: int, seed: int, per_doc: int = 50, sigma: float = 0.01,
     prefix: str = "syn",
-) -> Iterator[tuple[Document, list[Passage], np.ndarray]]:
+) -> Iterator[tuple[Document, list[Passage], np.ndarray, list[int]]]:
     """Documents of `per_doc` passages (until `total`), each passage derived from a random real passage (whose
-    vector it takes, perturbed); every text is unique (fresh doc ids, recombined sentences)."""
+    vector it takes, perturbed); every text is unique (fresh doc ids, recombined sentences). Yields
+    (document, passages, vectors, the base row each passage came from)."""
     rng = np.random.default_rng(seed)
     seen: set[str] = {p.text for p in base}
     made = 0
@@ -159,7 +160,7 @@ def derive_documents(
         doc = Document(doc_id=doc_id, path=f"/synthetic/{doc_id}.txt", sha256=f"synthetic-{seed}-{doc_id}",
                        text="", meta=entry)
         made += size
-        yield doc, passages, noisy.astype(np.float32)
+        yield doc, passages, noisy.astype(np.float32), [int(i) for i in picks]
 
 
 def bench_filters() -> dict[str, Filters | None]:

@@ -1,9 +1,10 @@
 """One benchmark point measured in a fresh process, as a user's `lessons serve` would see it.
 
 `python -m evals.bench_probe --data-dir D --queries Q.json --t0 T` prints one JSON object: start-up time to
-the first answer (from T, the parent's clock before it spawned us), BM25 + metadata load time, warm `search`
-and `ask` latency (p50/p95) with and without filters, for the shipped dense path and for the proposed one
-(assistant.dense_matrix), the per-stage split of a query, and peak RSS.
+the first answer (from T, the parent's clock before it spawned us), what `SearchIndex.open` spends loading
+(BM25 + metadata, the dense matrix, document names), warm `search` (`assistant.search.retrieve`) latency
+p50/p95 for each benchmark filter and warm `ask` (`assistant.chat.answer_question`, no LLM), the per-stage split
+of a query (with Chroma's own filtered query as a reference the dense matrix replaces), and peak RSS.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -46,78 +48,84 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@contextmanager
+def timing(out: dict, key: str, owner: object, name: str) -> Iterator[None]:
+    """While inside, add the seconds of every call of `owner.name` (a module's function or a class's
+    classmethod) to out[key]."""
+    original, fn = vars(owner)[name], getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            out[key] = out.get(key, 0.0) + time.perf_counter() - start
+
+    setattr(owner, name, staticmethod(wrapper) if isinstance(owner, type) else wrapper)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
 def probe(data_dir: Path, queries: list[str], *, t0: float, repeats: int) -> dict:
     """Every serving-side figure for the index in `data_dir` (see the module docstring)."""
     import assistant.search as search
-    from assistant import dense_matrix
     from assistant.chat import answer_question
+    from assistant.dense_matrix import DenseMatrix
     from ingest.settings import Settings
 
     out: dict = {"import_s": time.time() - t0}
     settings = Settings(data_dir=data_dir, embedders=["e5"], threads=2, llm=None)
-    load = search.load_or_build
-
-    def timed_load(*args, **kwargs):  # the manifest fingerprint + BM25 arrays + passages, inside SearchIndex.open
-        start = time.perf_counter()
-        try:
-            return load(*args, **kwargs)
-        finally:
-            out["bm25_metadata_load_s"] = time.perf_counter() - start
-
-    search.load_or_build = timed_load
     start = time.perf_counter()
-    try:
+    with ExitStack() as patches:  # the parts of SearchIndex.open, timed where it calls them
+        patches.enter_context(timing(out, "bm25_metadata_load_s", search, "load_or_build"))
+        patches.enter_context(timing(out, "dense_matrix_load_s", DenseMatrix, "load_or_build"))
+        patches.enter_context(timing(out, "document_names_s", search, "document_names"))
         index = search.SearchIndex.open(settings)
-    finally:
-        search.load_or_build = load
     out["open_s"] = time.perf_counter() - start
-    keyword = index.keyword
     answer = answer_question(queries[0], index=index, settings=settings)
     out["startup_to_first_answer_s"] = time.time() - t0
     out["first_answer_cited"] = bool(answer.citations)
-    out["peak_rss_shipped_mb"] = peak_rss_mb()
-    out["passages"] = len(keyword.passages)
+    out["peak_rss_startup_mb"] = peak_rss_mb()
+    out["passages"] = len(index.keyword.passages)
 
-    shipped = search.vector_search
-    variants = {"shipped": shipped, "proposed": dense_matrix.vector_search}
-    start = time.perf_counter()
-    dense_matrix.dense_for(index, "e5")
-    out["proposed_matrix_load_s"] = time.perf_counter() - start
-    for name, fn in variants.items():
-        search.vector_search = fn
-        for q in queries[:3]:  # warm-up: caches, masks, pages
-            for filters in bench_filters().values():
-                search.retrieve(q, index=index, settings=settings, filters=filters)
-        for label, filters in bench_filters().items():
-            ms = [t for q in queries for t in timed(
-                lambda q=q: search.retrieve(q, index=index, settings=settings, filters=filters), repeats=repeats)]
-            out[f"search_{label}_{name}"] = percentiles(ms)
-        ms = [t for q in queries for t in timed(lambda q=q: answer_question(q, index=index, settings=settings))]
-        out[f"ask_{name}"] = percentiles(ms)
-    search.vector_search = shipped
+    for q in queries[:3]:  # warm-up: caches, masks, pages
+        for filters in bench_filters().values():
+            search.retrieve(q, index=index, settings=settings, filters=filters)
+    for label, filters in bench_filters().items():
+        out[f"search_{label}"] = percentiles([t for q in queries for t in timed(
+            lambda q=q: search.retrieve(q, index=index, settings=settings, filters=filters), repeats=repeats)])
+    out["ask"] = percentiles([t for q in queries for t in timed(
+        lambda q=q: answer_question(q, index=index, settings=settings), repeats=repeats)])
     out["stages"] = stage_split(index, queries)
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 
 def stage_split(index, queries: list[str]) -> dict[str, dict[str, float]]:
-    """Milliseconds of each stage of a query: embedding, BM25, and each dense path per filter."""
+    """Milliseconds of each stage of `retrieve` alone (query embedding, BM25, sparse when searched, the dense
+    matrix) per filter, and Chroma's own `where`-filtered HNSW query as a reference (not on the query path)."""
     from assistant import dense_matrix, search
 
-    dense = dense_matrix.dense_for(index, "e5")
-    embedder = index.embedders["e5"]
+    cfg, embedder, dense = index.settings.search, index.embedders["e5"], index.dense["e5"]
     queries = queries[:8]
     vectors = [embedder.embed_query(q) for q in queries]
-    stages: dict[str, dict[str, float]] = {"embed_query": percentiles(
-        [t for q in queries for t in timed(lambda q=q: embedder.embed_query(q))])}
+    stages = {"embed_query": percentiles([t for q in queries for t in timed(lambda q=q: embedder.embed_query(q))])}
+    sparse = cfg.use_sparse and hasattr(embedder, "sparse_query") and index.keyword.sparse is not None
+    if sparse:  # the same condition as in retrieve
+        terms = [embedder.sparse_query(q) for q in queries]
+        stages["sparse_query"] = percentiles([t for q in queries for t in timed(lambda q=q: embedder.sparse_query(q))])
     for label, filters in bench_filters().items():
         stages[f"bm25_{label}"] = percentiles([t for q in queries for t in timed(
-            lambda q=q: search.keyword_search(q, index=index, k=index.settings.search.candidates, filters=filters))])
-        stages[f"chroma_vector_query_{label}"] = percentiles([t for v in vectors for t in timed(
-            lambda v=v: index.store.vector_query("e5", v, k=index.settings.search.candidates, filters=filters))])
-        stages[f"proposed_dense_{label}"] = percentiles([t for v in vectors for t in timed(
-            lambda v=v: dense_matrix.nearest(dense, v, k=index.settings.search.candidates, filters=filters))])
-    stages["chroma_manifest"] = percentiles(timed(index.store.manifest, repeats=10))
+            lambda q=q: search.keyword_search(q, index=index, k=cfg.candidates, filters=filters))])
+        if sparse:
+            stages[f"sparse_{label}"] = percentiles([t for qi, qv in terms for t in timed(
+                lambda qi=qi, qv=qv: index.keyword.sparse_search(qi, qv, k=cfg.candidates, filters=filters))])
+        stages[f"dense_{label}"] = percentiles([t for v in vectors for t in timed(
+            lambda v=v: dense_matrix.nearest(dense, v, k=cfg.candidates, filters=filters))])
+        stages[f"chroma_where_query_{label}"] = percentiles([t for v in vectors for t in timed(
+            lambda v=v: index.store.vector_query("e5", v, k=cfg.candidates, filters=filters))])
     return stages
 
 

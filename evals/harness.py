@@ -54,6 +54,7 @@ def ablation_variants(settings: Settings) -> list[Variant]:
     variants.append(("ablation: second stage without kind boost", with_search(settings, kind_boost=0.0)))
     variants.append(("ablation: without document routing", with_search(settings, doc_boost=0.0)))
     variants.append(("ablation: without questionnaire penalty", with_search(settings, question_penalty=0.0)))
+    variants.append(("ablation: without cross-language glossary", with_search(settings, glossary=None)))
     variants.append(("ablation: language-calibrated dense", with_search(settings, language_calibration=True)))
     variants.append(("ablation: no dedup", with_search(settings, dedup=False)))
     return variants
@@ -118,7 +119,8 @@ def run_lessons(label: str, settings: Settings, items: list[GoldItem], *, k: int
                                refused=r.refused, best=r.best_score, ms=ms))
     cfg = settings.search
     sparse = cfg.use_sparse and "e5" in settings.embedders
-    signals = [n for n, on in (("BM25", cfg.use_keyword), ("dense " + "+".join(settings.embedders), cfg.use_dense),
+    bm25 = "BM25 + glossary" if cfg.glossary else "BM25"
+    signals = [n for n, on in ((bm25, cfg.use_keyword), ("dense " + "+".join(settings.embedders), cfg.use_dense),
                                ("e5 sparse", sparse)) if on]
     detail = (f"{' + '.join(signals)}, RRF k={cfg.rrf_k}, second stage {'on' if cfg.second_stage else 'off'}, "
               f"dedup {'on' if cfg.dedup else 'off'}, refusal threshold {cfg.refusal_threshold}")

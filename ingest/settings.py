@@ -44,6 +44,7 @@ class SearchSettings(BaseModel):
     language_penalty: float = 0.1  # passage neither in the question's language nor in English
     language_calibration: bool = False  # subtract each passage language's mean dense similarity before ranking
     bm25_weight_foreign: float = 1.0  # BM25 weight multiplier for non-English questions
+    glossary: Path | None = PROJECT_ROOT / "assistant" / "glossary.yaml"  # cross-language keyword expansion; None = off
     refusal_threshold: float = 0.80  # best dense cosine (less the unknown-word penalty) below this -> refuse
     refusal_threshold_named: float = 0.87  # ...or below this when the question names something never mentioned
     unknown_word_penalty: float = 0.1  # x share of an English question's content words absent from the corpus

@@ -1,4 +1,5 @@
-"""The proposed dense path (assistant/dense_matrix.py) returns what Chroma's own filtered query returns."""
+"""The dense path (assistant/dense_matrix.py, used by assistant.search.vector_search) returns what Chroma's own
+filtered query returns, and only passages of the snapshot it was loaded with."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import itertools
 import numpy as np
 import pytest
 
-from assistant.dense_matrix import DenseMatrix, MetadataColumns, vector_search
+from assistant.dense_matrix import DenseMatrix, MetadataColumns
+from assistant.search import vector_search
 from ingest.embed import DIM
 from ingest.keyword_index import load_or_build
 from ingest.models import CatalogEntry, Document, Filters, Kind
@@ -58,8 +60,10 @@ def index(tmp_settings):
         store.replace_document(Document(doc_id=f"doc{d}", path=f"/c/doc{d}.txt", sha256=str(d), text="", meta=meta),
                                ps, {"e5": vecs})
     query = rng.normal(size=DIM).astype(np.float32)
-    return SearchIndex(settings=tmp_settings, store=store, keyword=load_or_build(store, tmp_settings),
-                       embedders={"e5": StubEmbedder(query / np.linalg.norm(query))})
+    index = SearchIndex(settings=tmp_settings, store=store, keyword=load_or_build(store, tmp_settings),
+                        embedders={"e5": StubEmbedder(query / np.linalg.norm(query))})
+    index.load_snapshot(index.keyword)
+    return index
 
 
 FILTERS = [
