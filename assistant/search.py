@@ -177,8 +177,9 @@ def _bigrams(text: str) -> set[tuple[str, str]]:
     return set(zip(words, words[1:]))
 
 
-def diversify(hits: list[Hit], *, threshold: float) -> list[Hit]:
-    """Drop a hit whose word pairs mostly repeat a better one (the same recommendation quoted twice).
+def diversify(hits: list[Hit], *, threshold: float, limit: int | None = None) -> list[Hit]:
+    """Drop a hit whose word pairs mostly repeat a better one (the same recommendation quoted twice);
+    stop once `limit` hits are kept (the rest would be cut anyway).
 
     Word pairs, not words: a short recommendation shares most of its words with any long passage on the
     same topic, but only its own phrasing with a passage that quotes it.
@@ -189,6 +190,8 @@ def diversify(hits: list[Hit], *, threshold: float) -> list[Hit]:
         if any(len(pairs & seen) / max(1, min(len(pairs), len(seen))) >= threshold for _, seen in kept):
             continue
         kept.append((hit, pairs))
+        if limit is not None and len(kept) >= limit:
+            break
     return [hit for hit, _ in kept]
 
 
@@ -225,9 +228,9 @@ def retrieve(
     if cfg.second_stage:
         named = named_documents(query, index.doc_names)
         hits = rerank(query, hits, settings=cfg, named=named, query_lang=lang)
+    best = relevance(hits)  # over every candidate, before the list is cut to k
     if cfg.dedup:
-        hits = diversify(hits, threshold=cfg.dedup_similarity)
-    best = relevance(hits)
+        hits = diversify(hits, threshold=cfg.dedup_similarity, limit=k)
     if not hits:
         refused = True
     elif cfg.use_dense:

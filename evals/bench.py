@@ -182,7 +182,7 @@ def measure_point(size: int, work: Path, base, *, args, queries: list[str]) -> d
         lq = work / "llama_queries.json"
         lq.write_text(json.dumps(queries[: args.llama_queries]), encoding="utf-8")
         out["llama"] = spawn("evals.bench_llama", "query", "--export", str(export), "--queries", str(lq),
-                             "--persist", str(persist))
+                             "--persist", str(persist), "--repeats", str(args.repeats))
         out["llama"].update(spawn("evals.bench_llama", "startup", "--persist", str(persist), "--queries", str(lq),
                                   "--t0", repr(time.time())))
         shutil.rmtree(export, ignore_errors=True)

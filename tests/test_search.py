@@ -42,6 +42,7 @@ def test_diversify_drops_the_same_recommendation_quoted_twice():
     hits = [Hit(passage=_passage("a", text), score=3), Hit(passage=_passage("b", text + " in the long run."), score=2),
             Hit(passage=_passage("c", "Assign relevant IOM personnel for countries with no IOM office"), score=1)]
     assert [h.passage.id for h in diversify(hits, threshold=0.8)] == ["a", "c"]
+    assert [h.passage.id for h in diversify(hits, threshold=0.8, limit=1)] == ["a"]
 
 
 def test_question_wording_selects_kinds_and_documents_by_name():
