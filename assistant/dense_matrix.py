@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from ingest.embed import DIM
 from ingest.models import Filters, Passage
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 COLLECTION_PREFIX = "passages_"
 _FETCH = 2000  # ids per Chroma get when building the matrix
 _SLACK = 20  # extra unfiltered results, to replace ids of documents outside the snapshot
+# One BLAS thread for the matrix-vector product: it is memory-bound, and OpenBLAS's extra threads keep spinning
+# after it, taking the cores from the embedding model's next pass (measured: query passes 2.5x slower).
+_BLAS = ThreadpoolController()
 
 
 class MetadataColumns:
@@ -134,7 +138,8 @@ class DenseMatrix:
         subset = self.matrix if rows is None else self.matrix[rows]
         if k <= 0 or subset.shape[0] == 0:
             return []
-        sims = subset @ np.asarray(vector, dtype=np.float32)
+        with _BLAS.limit(limits=1, user_api="blas"):
+            sims = subset @ np.asarray(vector, dtype=np.float32)
         k = min(k, sims.shape[0])
         top = np.argpartition(-sims, k - 1)[:k]
         top = top[np.argsort(-sims[top], kind="stable")]

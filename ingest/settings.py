@@ -51,6 +51,7 @@ class SearchSettings(BaseModel):
     dedup_similarity: float = 0.6  # shared word pairs (of the shorter passage) above which two hits are the same evidence
     use_keyword: bool = True  # switches exist so the evaluation can measure what each part adds
     use_dense: bool = True
+    sparse_query_terms: int = 64  # a question's heaviest e5 latent terms searched (of 256; cost grows with them)
     use_sparse: bool = True  # e5 sparse "latent terms": made at ingestion (when e5 is an embedder) and searched
     second_stage: bool = True
     dedup: bool = True

@@ -78,11 +78,3 @@ def sparse_matrix(vectors: list[SparseVector | None]) -> sp.csr_matrix:
     )
     matrix.sum_duplicates()
     return matrix
-
-
-def query_vector(vector: SparseVector) -> np.ndarray:
-    """A query's sparse vector as a dense float32 array of SPARSE_DIM (for `matrix @ q`)."""
-    q = np.zeros(SPARSE_DIM, dtype=np.float32)
-    idx, val = vector
-    np.add.at(q, np.asarray(idx, dtype=np.int64), np.asarray(val, dtype=np.float32))
-    return q

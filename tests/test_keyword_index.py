@@ -167,7 +167,7 @@ def test_load_or_build_takes_the_sparse_vectors_from_the_store(tmp_settings):
                            {"e5": np.tile(np.eye(1, DIM, dtype=np.float32), (2, 1))}, sparse=[SPARSE[p.id] for p in ps])
     _add(store, "unodc", PASSAGES[2:3])  # written without sparse vectors: an empty row
     built = load_or_build(store, tmp_settings)
-    assert (tmp_settings.data_dir / "bm25" / built.fingerprint / "sparse.npz").exists()
+    assert (tmp_settings.data_dir / "bm25" / built.fingerprint / "sparse.data.npy").exists()
     assert ids(built.sparse_search(*_sparse((7, 1.0)), k=5)) == [PASSAGES[1].id, PASSAGES[0].id]
     loaded = load_or_build(open_store(tmp_settings), tmp_settings)
     assert ids(loaded.sparse_search(*_sparse((7, 1.0)), k=5)) == [PASSAGES[1].id, PASSAGES[0].id]
