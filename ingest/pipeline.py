@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
 from pathlib import Path
 
 from pydantic import BaseModel, Field
-from tqdm import tqdm
 
 from ingest.catalog import read_catalog
 from ingest.clean import clean_document
-from ingest.embed import DIM, EmbedderUnavailable, get_embedder, model_identity
+from ingest.embed import DIM, EmbedderUnavailable, model_identity
 from ingest.load import LoadError, load_file
 from ingest.lock import ingest_lock
 from ingest.models import CatalogEntry, Document, Passage
@@ -31,6 +29,7 @@ from ingest.settings import Settings
 from ingest.sparse import SPARSE_EMBEDDER, SPARSE_TOP_K, sparse_enabled
 from ingest.store import DocRecord, Store, open_store
 from ingest.structure import parse_blocks
+from ingest.write import embedding_text, write_documents  # noqa: F401 - embedding_text: public here too
 
 CATALOG_NAMES = {"catalog.yaml", "catalog.yml"}
 _RECIPE_FIELDS = {"min_words", "target_words", "max_words", "overlap_sentences"}
@@ -77,11 +76,6 @@ def recipe(settings: Settings) -> str:
         fields["sparse"] = f"{SPARSE_EMBEDDER} top {SPARSE_TOP_K}"  # absent when off: older recipes stay valid
     body = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()[:12]
-
-
-def embedding_text(passage: Passage) -> str:
-    """The text a passage is embedded as: its section path, then its text."""
-    return f"{passage.section}\n{passage.text}" if passage.section else passage.text
 
 
 def _skipped_name(path: Path) -> bool:
@@ -274,31 +268,14 @@ def _write_all(
     work: list[tuple[Document, list[Passage]]], store: Store, live: dict[str, DocRecord], settings: Settings,
     progress: bool, summary: IngestSummary,
 ) -> None:
-    """Embed each document with every configured model (and e5's sparse head) and replace it in the store."""
-    embedders = {name: get_embedder(name, threads=settings.threads) for name in settings.embedders}
-    size, with_sparse = settings.ingest.batch_size, sparse_enabled(settings)
-    count = sum(len(passages) for _, passages in work)
-    bar = tqdm(total=count * len(embedders), unit="passage", desc="embedding", file=sys.stderr, disable=not progress)
-    sparse_bar = tqdm(total=count, unit="passage", desc="sparse", file=sys.stderr, position=1,
-                      disable=not (progress and with_sparse))
-    with bar, sparse_bar:
-        for doc, passages in work:
-            texts = [embedding_text(p) for p in passages]
-            try:
-                vectors = {
-                    name: emb.embed_passages(texts, batch_size=size, on_batch=bar.update)
-                    for name, emb in embedders.items()
-                }
-                sparse = embedders[SPARSE_EMBEDDER].sparse_passages(
-                    texts, batch_size=size, on_batch=sparse_bar.update) if with_sparse else None
-                store.replace_document(doc, passages, vectors, recipe=recipe(settings), sparse=sparse)
-            except Exception as exc:  # noqa: BLE001 - report the document, keep the batch going
-                summary.failed.append((doc.path, f"could not be indexed: {type(exc).__name__}: {exc}"))
-                continue
-            if doc.doc_id in live:
-                summary.updated += 1
-            else:
-                summary.added += 1
-            summary.passages += len(passages)
-            if progress:
-                bar.write(f"indexed {doc.doc_id}: {len(passages)} passages", file=sys.stderr)
+    """Embed every document to do (a group of documents per model call) and replace each in the store."""
+    for doc, written, error in write_documents(work, store=store, settings=settings, recipe=recipe(settings),
+                                               progress=progress):
+        if error:
+            summary.failed.append((doc.path, error))
+            continue
+        if doc.doc_id in live:
+            summary.updated += 1
+        else:
+            summary.added += 1
+        summary.passages += written

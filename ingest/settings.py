@@ -26,6 +26,7 @@ class IngestSettings(BaseModel):
     max_words: int = 250
     overlap_sentences: int = 1
     batch_size: int = 32
+    group_passages: int = 256  # documents are embedded together until a group holds this many passages
 
 
 class SearchSettings(BaseModel):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ingest import pipeline
+from ingest import pipeline, write
 from ingest.embed import model_identity
 from ingest.keyword_index import load_or_build
 from ingest.lock import IngestLocked, ingest_lock
@@ -31,7 +31,7 @@ def no_models(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a model was loaded although nothing needed embedding")
 
-    monkeypatch.setattr(pipeline, "get_embedder", refuse)
+    monkeypatch.setattr(write, "get_embedder", refuse)
 
 
 def test_corpus_ingests_with_catalog_metadata(small_corpus, tmp_settings):
@@ -264,3 +264,31 @@ def test_adding_an_embedder_embeds_everything_with_it(small_corpus, tmp_settings
     q = minilm_embedder.embed_query("telephone line for migrants")
     assert store.vector_query("minilm", q, k=1)[0][0].doc_id == "hotline"
     assert ingest([small_corpus], both).skipped == 3
+
+
+def test_documents_are_embedded_in_groups_and_written_one_by_one(small_corpus, tmp_settings, monkeypatch):
+    """One model call for the whole small corpus; a store failure on one document leaves the others indexed."""
+    from ingest.embed import get_embedder
+    from ingest.store import Store
+
+    e5 = get_embedder("e5", threads=tmp_settings.threads)
+    calls = []
+    real_embed, real_replace = e5.embed_passages, Store.replace_document
+    monkeypatch.setattr(e5, "embed_passages", lambda texts, **kw: calls.append(len(texts)) or real_embed(texts, **kw))
+
+    def replace(self, doc, *args, **kwargs):
+        if doc.doc_id == "hotline":
+            raise OSError("disk full")
+        return real_replace(self, doc, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "replace_document", replace)
+    summary = ingest([small_corpus], tmp_settings)
+    assert len(calls) == 1 and calls[0] > summary.passages == len(passage_ids(tmp_settings))  # hotline's too
+    assert [os.path.basename(p) for p, _ in summary.failed] == ["hotline.txt"] and "disk full" in summary.failed[0][1]
+    assert sorted(open_store(tmp_settings).manifest()) == ["shelters", "training"] and summary.added == 2
+
+
+def test_groups_cut_at_the_passage_count():
+    docs = [(f"d{i}", [object()] * n) for i, n in enumerate([3, 2, 4, 1, 1])]
+    assert [[d for d, _ in g] for g in write.groups(docs, passages=5)] == [["d0", "d1"], ["d2", "d3"], ["d4"]]
+    assert [len(g) for g in write.groups(docs, passages=1)] == [1, 1, 1, 1, 1]

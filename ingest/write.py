@@ -1,0 +1,86 @@
+"""Embed cut documents and write them to the store, a group of documents at a time.
+
+Reports arrive as many short documents; embedding each on its own gives the model small, ragged batches.
+Here the passages of several documents (about `ingest.group_passages`) are embedded together in length-sorted
+batches, as fast as the bare model, and each document is then written on its own, so it still enters the index
+whole or not at all. When a group fails to embed, its documents are embedded one by one to name the culprit.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import numpy as np
+from tqdm import tqdm
+
+from ingest.embed import Embedder, get_embedder
+from ingest.models import Document, Passage
+from ingest.settings import Settings
+from ingest.sparse import SPARSE_EMBEDDER, SparseVector, sparse_enabled
+from ingest.store import Store
+
+Work = tuple[Document, list[Passage]]
+Vectors = tuple[dict[str, np.ndarray], list[SparseVector] | None]  # per embedder, and e5's sparse vectors
+
+
+def embedding_text(passage: Passage) -> str:
+    """What is embedded for a passage: its section heading, then its text."""
+    return f"{passage.section}\n{passage.text}" if passage.section else passage.text
+
+
+def groups(work: list[Work], *, passages: int) -> Iterator[list[Work]]:
+    """Consecutive documents, cut into groups of at least `passages` passages (the last may hold fewer)."""
+    group: list[Work] = []
+    for item in work:
+        group.append(item)
+        if sum(len(ps) for _, ps in group) >= passages:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def embed_group(group: list[Work], embedders: dict[str, Embedder], *, sparse: bool, batch_size: int,
+                bars: tuple[tqdm, tqdm]) -> list[Vectors]:
+    """Every passage of the group embedded by every model in one call each, split back per document."""
+    texts = [embedding_text(p) for _, ps in group for p in ps]
+    dense = {name: emb.embed_passages(texts, batch_size=batch_size, on_batch=bars[0].update)
+             for name, emb in embedders.items()}
+    latent = (embedders[SPARSE_EMBEDDER].sparse_passages(texts, batch_size=batch_size, on_batch=bars[1].update)
+              if sparse else None)
+    out, start = [], 0
+    for _, ps in group:
+        end = start + len(ps)
+        out.append(({name: v[start:end] for name, v in dense.items()}, latent[start:end] if latent else None))
+        start = end
+    return out
+
+
+def write_documents(work: list[Work], *, store: Store, settings: Settings, recipe: str,
+                    progress: bool) -> Iterator[tuple[Document, int, str | None]]:
+    """Embed and store each document; yields (document, passages written, None) or (document, 0, reason)."""
+    embedders = {name: get_embedder(name, threads=settings.threads) for name in settings.embedders}
+    size, with_sparse = settings.ingest.batch_size, sparse_enabled(settings)
+    count = sum(len(ps) for _, ps in work)
+    bar = tqdm(total=count * len(embedders), unit="passage", desc="embedding", file=sys.stderr, disable=not progress)
+    sparse_bar = tqdm(total=count, unit="passage", desc="sparse", file=sys.stderr, position=1,
+                      disable=not (progress and with_sparse))
+    with bar, sparse_bar:
+        for group in groups(work, passages=settings.ingest.group_passages):
+            try:
+                vectors: list[Vectors | None] = embed_group(group, embedders, sparse=with_sparse, batch_size=size,
+                                                            bars=(bar, sparse_bar))
+            except Exception:  # noqa: BLE001 - retried per document below, which names the one that fails
+                vectors = [None] * len(group)
+            for (doc, passages), vecs in zip(group, vectors, strict=True):
+                try:
+                    dense, latent = vecs or embed_group([(doc, passages)], embedders, sparse=with_sparse,
+                                                        batch_size=size, bars=(bar, sparse_bar))[0]
+                    store.replace_document(doc, passages, dense, recipe=recipe, sparse=latent)
+                except Exception as exc:  # noqa: BLE001 - report the document, keep the batch going
+                    yield doc, 0, f"could not be indexed: {type(exc).__name__}: {exc}"
+                    continue
+                if progress:
+                    bar.write(f"indexed {doc.doc_id}: {len(passages)} passages", file=sys.stderr)
+                yield doc, len(passages), None
