@@ -53,7 +53,9 @@ class Run:
 
     def __init__(self, paths: list[Path], data_dir: Path, *, wait_s: float = 30.0) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LESSONS_")}
-        env.update({"LESSONS_DATA_DIR": str(data_dir), "LESSONS_EMBEDDERS": '["e5"]', "LESSONS_THREADS": "2"})
+        env.update({"LESSONS_DATA_DIR": str(data_dir), "LESSONS_EMBEDDERS": '["e5"]', "LESSONS_THREADS": "2",
+                    # one document per embedding group, so kill points fall between documents as well as in them
+                    "LESSONS_INGEST__GROUP_PASSAGES": "1"})
         self.proc = subprocess.Popen([LESSONS, "ingest", "--wait", str(wait_s), *map(str, paths)], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.events: list[tuple[float, str]] = []  # ("embedding" when the bar appears, then each doc indexed)
