@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
     index = SearchIndex.open(settings)
+    if not index.keyword.passages:  # an empty index refuses every question at once: no figure to report
+        print(f"the index at {settings.data_dir} holds no passages; run `lessons ingest` first (or pass --data-dir)")
+        return 2
     questions = [g.question for g in load_gold(Path(__file__).with_name("gold.yaml"))]
     answer_question(questions[0], index=index, settings=settings)  # warm: models, caches
     timings: dict[str, list[float]] = {"retrieve": [], "answer": []}
