@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # settings sit upstream: assistant imports ingest, never the reverse
@@ -56,6 +56,12 @@ class SearchSettings(BaseModel):
     use_sparse: bool = True  # e5 sparse "latent terms": made at ingestion (when e5 is an embedder) and searched
     second_stage: bool = True
     dedup: bool = True
+
+    @field_validator("glossary", mode="before")
+    @classmethod
+    def _glossary_off(cls, value: object) -> object:
+        """`LESSONS_SEARCH__GLOSSARY=` (empty), `none` or `off` switch the glossary off."""
+        return None if isinstance(value, str) and value.strip().lower() in {"", "none", "off"} else value
 
 
 class AnswerSettings(BaseModel):

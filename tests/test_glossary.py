@@ -58,3 +58,11 @@ def test_the_shipped_glossary_loads_and_a_bad_file_is_named(tmp_path):
     bad.write_text("recommendation: tilråding\n", encoding="utf-8")
     with pytest.raises(ValueError, match="glossary .*glossary.yaml"):
         load_glossary(bad)
+
+
+@pytest.mark.parametrize("value", ["", "none", "OFF"])
+def test_an_empty_or_off_setting_switches_the_glossary_off(value, monkeypatch):
+    from ingest.settings import Settings
+
+    monkeypatch.setenv("LESSONS_SEARCH__GLOSSARY", value)
+    assert Settings().search.glossary is None
