@@ -53,9 +53,9 @@ def targets_section(results: dict) -> list[str]:
                                ("filtered, year + country", "narrow", TARGETS["filtered_p95_ms"])):
         p95 = _get(probe, f"search_{name}", "p95")
         lines.append(f"| search p95 {label} < {limit:.0f} ms | {_ms(p95)} | {_met(p95, limit)} |")
-    for label, key in (("dense pass", "bare"), ("dense + sparse passes", "bare_both")):
-        if f"{key}_per_s" not in ing:
-            continue
+    # the bare model does the passes the pipeline did: dense and sparse when sparse vectors were made
+    label, key = ("dense + sparse passes", "bare_both") if "bare_both_per_s" in ing else ("dense pass", "bare")
+    if f"{key}_per_s" in ing:
         wall, cpu = ing["total_per_s"] / ing[f"{key}_per_s"], ing["total_per_cpu_s"] / ing[f"{key}_per_cpu_s"]
         lines.append(f"| ingestion within 15% of the bare model ({label}) | {wall:.0%} of bare by wall clock, "
                      f"{cpu:.0%} by CPU time | {_met(wall, least, at_least=True)} (wall) / "
