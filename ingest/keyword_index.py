@@ -42,7 +42,7 @@ _STEM_EN = Stemmer.Stemmer("english")
 _STEM_NO = Stemmer.Stemmer("norwegian")
 _DONE = "fingerprint.txt"  # written last: a folder without it is incomplete
 _SPARSE = "sparse"  # sparse.data.npy, sparse.indices.npy, sparse.indptr.npy (csc): memory-mapped at load
-_CSR_PARTS = ("data", "indices", "indptr")
+_MATRIX_PARTS = ("data", "indices", "indptr")
 
 
 def fold(word: str) -> str:
@@ -111,7 +111,7 @@ class KeywordIndex:
         if self._bm25 is not None:
             self._bm25.save(str(folder), show_progress=False)
         if self.sparse is not None:
-            for part in _CSR_PARTS:
+            for part in _MATRIX_PARTS:
                 np.save(folder / f"{_SPARSE}.{part}.npy", getattr(self.sparse, part))
         with open(folder / "passages.jsonl", "w", encoding="utf-8") as fh:
             fh.writelines(p.model_dump_json() + "\n" for p in self.passages)
@@ -126,7 +126,7 @@ class KeywordIndex:
         bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False) if passages else None
         matrix = None
         if (folder / f"{_SPARSE}.data.npy").exists():  # memory-mapped: 200 MB at 100k passages load at once
-            data, indices, indptr = (np.load(folder / f"{_SPARSE}.{part}.npy", mmap_mode="r") for part in _CSR_PARTS)
+            data, indices, indptr = (np.load(folder / f"{_SPARSE}.{part}.npy", mmap_mode="r") for part in _MATRIX_PARTS)
             if len(indptr) != SPARSE_DIM + 1 or int(indptr[-1]) != len(indices):
                 raise ValueError(f"{folder}: sparse vectors do not fit {len(passages)} passages")
             matrix = sp.csc_matrix((data, indices, indptr), shape=(len(passages), SPARSE_DIM), copy=False)
