@@ -9,6 +9,7 @@ from collections import Counter
 from pydantic import BaseModel, Field
 
 from ingest.catalog import detect_language
+from ingest.embed import Embedder
 from ingest.keyword_index import KeywordIndex, query_tokens
 from ingest.models import Kind, Passage
 from ingest.settings import SearchSettings
@@ -84,6 +85,24 @@ def language_affinity(query_lang: str, passage_lang: str) -> bool:
 
 
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
+# English closed-class words (question words, pronouns, determiners, auxiliaries and modals, prepositions,
+# conjunctions): never the subject of a question, so never evidence that it lies outside the corpus, though
+# BM25's short stopword list keeps most of them and a small corpus may never use "what" or "we".
+_FUNCTION_WORDS = frozenset("""
+what which who whom whose when where why how whether
+i me my mine myself we us our ours ourselves you your yours yourself yourselves he him his himself she her hers
+herself it its itself they them their theirs themselves one ones
+anyone anybody anything everyone everybody everything someone somebody something nobody nothing none
+this that these those each every either neither both all any some such other another same
+am is are was were be been being have has had having do does did doing done
+can could may might must shall should will would ought need
+about above across after against along among around before behind below beside besides between beyond by
+despite down during except for from inside instead near off onto out outside over past per since than through
+throughout till toward towards under underneath unlike until upon via within without
+and but nor yet so because although though unless while whereas
+also just only even still already ever never not very too quite rather much many more most less least few
+here there then now again once
+""".split())
 _CAPITALISED = re.compile(r"(?<![.?!¿¡]\s)(?<!^)\b[A-ZÆØÅÉÁÍÓÚÑ][\w-]+")
 
 
@@ -91,29 +110,46 @@ class Unknowns(BaseModel):
     """What a question asks about that the corpus never mentions."""
 
     names: list[str] = Field(default_factory=list)  # proper nouns and years absent from every passage
-    content_share: float = 0.0  # share of an English question's content words absent from every passage
+    words: list[str] = Field(default_factory=list)  # an English question's content words absent from every passage
+    weight: float = 0.0  # how much of the question's meaning those words carry (see `unknown_weight`)
 
 
-def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str) -> Unknowns:
+def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str, embedder: Embedder | None = None) -> Unknowns:
     """Proper nouns, years and content words of the question that no passage contains.
 
     Years count in any language. Proper nouns count only when the question is in a language the corpus is
-    written in (a Spanish "Noruega" may be the corpus' "Norway"); the content-word share only for English.
+    written in (a Spanish "Noruega" may be the corpus' "Norway"); unknown content words only for English.
+    With an embedder, their weight in the question's meaning is measured too.
     """
     names = [m.group(0) for m in _YEAR.finditer(query) if not keyword.knows(m.group(0))]
     if query_lang == "en" or query_lang in NORWEGIAN:
         names += [m.group(0) for m in _CAPITALISED.finditer(query.strip()) if not keyword.knows(m.group(0))]
-    share = 0.0
+    words: list[str] = []
     if query_lang == "en":
-        words = [w for w in _WORD.findall(query.casefold()) if len(w) > 2 and query_tokens(w)]
-        share = sum(not keyword.knows(w) for w in words) / len(words) if words else 0.0
-    return Unknowns(names=list(dict.fromkeys(names)), content_share=share)
+        words = [w for w in _WORD.findall(query)
+                 if len(w) > 2 and w.casefold() not in _FUNCTION_WORDS and query_tokens(w) and not keyword.knows(w, typos=True)]
+    weight = unknown_weight(query, words, embedder=embedder) if words and embedder is not None else 0.0
+    return Unknowns(names=list(dict.fromkeys(names)), words=list(dict.fromkeys(words)), weight=weight)
+
+
+def unknown_weight(query: str, words: list[str], *, embedder: Embedder) -> float:
+    """The share of the question's meaning carried by `words`: 1 - cosine(question, question without them).
+
+    A word the corpus never uses may be incidental phrasing ("get", "shoppers" for its "consumers") or the
+    very subject asked about ("drones", "blockchain"); the embedding tells which by how far it moves when
+    the word is left out.
+    """
+    drop = {w.casefold() for w in words}
+    rest = " ".join(w for w in _WORD.findall(query) if w.casefold() not in drop)
+    if not rest:
+        return 1.0
+    return max(0.0, 1.0 - float(embedder.embed_query(query) @ embedder.embed_query(rest)))
 
 
 def should_refuse(best: float, unknowns: Unknowns, *, settings: SearchSettings) -> bool:
-    """Refuse when the best dense similarity, less a penalty for unknown content words, is below the
-    threshold, or when the question names something the corpus never mentions and the match is not strong."""
-    if best - settings.unknown_word_penalty * unknowns.content_share < settings.refusal_threshold:
+    """Refuse when the best dense similarity, less a penalty for the meaning carried by unknown words, is below
+    the threshold, or when the question names something the corpus never mentions and the match is not strong."""
+    if best - settings.unknown_word_penalty * unknowns.weight < settings.refusal_threshold:
         return True
     return bool(unknowns.names) and best < settings.refusal_threshold_named
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from assistant.dense_matrix import DenseMatrix, nearest
 from assistant.glossary import load_glossary
 from assistant.query import (
+    Unknowns,
     document_names,
     intended_kinds,
     language_affinity,
@@ -42,6 +43,7 @@ class Retrieval(BaseModel):
     hits: list[Hit] = Field(default_factory=list)  # best first; still filled when refused
     refused: bool = False
     best_score: float = 0.0  # the calibrated relevance signal the refusal threshold applies to
+    unknowns: Unknowns = Field(default_factory=Unknowns)  # what the question names that the corpus never does
     ms: float = 0.0
 
 
@@ -255,16 +257,16 @@ def retrieve(
     best = relevance(hits)  # over every candidate, before the list is cut to k
     if cfg.dedup:
         hits = diversify(hits, threshold=cfg.dedup_similarity, limit=k)
-    if not hits:
-        refused = True
-    elif cfg.use_dense:
-        refused = should_refuse(best, unknown_terms(query, keyword=index.keyword, query_lang=lang), settings=cfg)
-    else:
-        refused = False
+    unknowns = Unknowns()
+    if hits and cfg.use_dense:
+        embedder = index.embedders.get("e5") or next(iter(index.embedders.values()), None)
+        unknowns = unknown_terms(query, keyword=index.keyword, query_lang=lang, embedder=embedder)
+    refused = not hits or (cfg.use_dense and should_refuse(best, unknowns, settings=cfg))
     return Retrieval(
         query=query,
         hits=hits[:k],  # kept when refused: the coverage check shows the closest evidence anyway
         refused=refused,
         best_score=best,
+        unknowns=unknowns,
         ms=(time.perf_counter() - started) * 1000,
     )

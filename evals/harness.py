@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+from assistant.query import Unknowns
 from evals.baselines import Baseline, bm25_baseline, llamaindex_baseline, stock_nodes
 from evals.metrics import GoldItem, QueryOutcome, calibrate_threshold, fold, is_relevant, load_gold, select
+from evals.refusal_fit import fit_unknown_penalty
 from evals.report import EvalReport, SystemResult, gold_counts, machine_description
 from ingest.models import Filters
 from ingest.settings import Settings
@@ -71,11 +73,14 @@ def batch_retrieve(
             yield retrieve(question.strip(), index=index, settings=settings, filters=filters, k=k)
 
 
-def _judge(item: GoldItem, texts: list[str], *, n_relevant: int, refused: bool, best: float, ms: float) -> QueryOutcome:
+def _judge(item: GoldItem, texts: list[str], *, n_relevant: int, refused: bool, best: float, ms: float,
+           unknowns: Unknowns | None = None) -> QueryOutcome:
+    unknowns = unknowns or Unknowns()
     return QueryOutcome(
         id=item.id, split=item.split, role=item.role, lang=item.lang, answerable=item.answerable,
         flags=[is_relevant(t, item.gold) for t in texts] if item.answerable else [False] * len(texts),
         n_relevant=n_relevant, refused=refused, best_score=best, chars_top5=[len(t) for t in texts[:5]], ms=ms,
+        unknown_weight=unknowns.weight, unknown_names=unknowns.names,
     )
 
 
@@ -116,15 +121,18 @@ def run_lessons(label: str, settings: Settings, items: list[GoldItem], *, k: int
         r = retrieve(item.question, index=index, settings=settings, k=k)
         ms = (time.perf_counter() - started) * 1000
         outcomes.append(_judge(item, [h.passage.text for h in r.hits[:k]], n_relevant=counts[item.id],
-                               refused=r.refused, best=r.best_score, ms=ms))
+                               refused=r.refused, best=r.best_score, ms=ms, unknowns=r.unknowns))
     cfg = settings.search
     sparse = cfg.use_sparse and "e5" in settings.embedders
     bm25 = "BM25 + glossary" if cfg.glossary else "BM25"
     signals = [n for n, on in ((bm25, cfg.use_keyword), ("dense " + "+".join(settings.embedders), cfg.use_dense),
                                ("e5 sparse", sparse)) if on]
     detail = (f"{' + '.join(signals)}, RRF k={cfg.rrf_k}, second stage {'on' if cfg.second_stage else 'off'}, "
-              f"dedup {'on' if cfg.dedup else 'off'}, refusal threshold {cfg.refusal_threshold}")
-    return SystemResult(label=label, kind="lessons", detail=detail, units=len(texts), outcomes=outcomes), texts
+              f"dedup {'on' if cfg.dedup else 'off'}, refusal threshold {cfg.refusal_threshold}, "
+              f"unknown-word penalty {cfg.unknown_word_penalty}")
+    fit = fit_unknown_penalty([o for o in outcomes if o.split == "tuning"], settings=cfg) if cfg.use_dense else None
+    return SystemResult(label=label, kind="lessons", detail=detail, units=len(texts), outcomes=outcomes,
+                        penalty_fit=fit), texts
 
 
 def run_baseline(label: str, search: Baseline, items: list[GoldItem], texts: list[str], *, k: int) -> SystemResult:

@@ -124,6 +124,8 @@ class QueryOutcome(BaseModel):
     n_relevant: int  # relevant units in the system's whole collection
     refused: bool = False
     best_score: float = 0.0
+    unknown_weight: float = 0.0  # Lessons: the meaning carried by words the corpus never uses (refusal evidence)
+    unknown_names: list[str] = Field(default_factory=list)  # Lessons: names and years the corpus never mentions
     chars_top5: list[int] = Field(default_factory=list)
     ms: float = 0.0
 

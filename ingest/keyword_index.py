@@ -74,6 +74,16 @@ def query_tokens(text: str) -> list[str]:
     return out
 
 
+def _one_edit(word: str) -> set[str]:
+    """Every string one deletion, transposition, substitution or insertion of a letter away from `word`."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in letters}
+            | {a + c + b for a, b in splits for c in letters})
+
+
 def _indexed_text(p: Passage) -> str:
     return f"{p.section}\n{p.text}" if p.section else p.text
 
@@ -136,11 +146,21 @@ class KeywordIndex:
                 raise ValueError(f"{folder}: sparse vectors for {matrix.shape[0]} rows, {len(passages)} passages")
         return cls(passages, fingerprint, bm25, matrix)
 
-    def knows(self, word: str) -> bool:
-        """Whether any passage contains `word` (in any of its stemmings); stopwords count as unknown."""
+    def knows(self, word: str, *, typos: bool = False) -> bool:
+        """Whether any passage contains `word` (in any of its stemmings); stopwords count as unknown.
+
+        With `typos`, a word of 7 letters or more also counts when one edit away from a word the passages use
+        ("traficking", "evaluaton"); shorter words are too often one edit from another word ("drones", "done").
+        """
         if self._bm25 is None:
             return False
-        return any(t in self._bm25.vocab_dict for t in query_tokens(word))
+        vocab = self._bm25.vocab_dict
+        if any(t in vocab for t in query_tokens(word)):
+            return True
+        folded = word.casefold()
+        if not typos or len(folded) < 7 or not folded.isalpha():
+            return False
+        return any(t in vocab for t in query_tokens(" ".join(_one_edit(folded))))
 
     def _mask(self, filters: Filters) -> np.ndarray:
         key = filters.model_dump_json()

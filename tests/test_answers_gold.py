@@ -34,4 +34,4 @@ def test_every_gold_question_gets_verbatim_citations_or_an_uncited_refusal(tmp_p
         assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)} <= numbers, item.id
         for citation in answer.citations:
             assert citation.quote and citation.quote in texts[citation.passage_id], (item.id, citation.quote)
-    assert answered >= 90 and refused >= 10  # the set's mix: 101 answerable, 14 not
+    assert answered >= 95 and refused >= 15  # the set's mix: 105 answerable, 20 not

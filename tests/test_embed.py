@@ -71,6 +71,14 @@ def test_e5_query_is_closest_to_the_relevant_passage(e5_embedder):
     assert int(np.argmax(vecs @ q2)) == 3
 
 
+def test_e5_keeps_the_last_query_vector_read_only(e5_embedder):
+    first = e5_embedder.embed_query("shelters for victims")
+    assert e5_embedder.embed_query("shelters for victims") is first and not first.flags.writeable
+    other = e5_embedder.embed_query("police training")
+    assert other is not first and float(other @ first) < 0.99
+    assert np.array_equal(e5_embedder.embed_query("shelters for victims"), first)
+
+
 def test_e5_sparse_vectors_in_input_order_with_progress(e5_embedder):
     done = []
     vectors = e5_embedder.sparse_passages(TEXTS, batch_size=3, on_batch=done.append)

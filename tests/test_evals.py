@@ -10,6 +10,7 @@ from llama_index.core.schema import TextNode
 
 from evals.baselines import bm25_baseline, llamaindex_baseline, stock_nodes
 from evals.harness import GOLD_PATH, ablation_variants, main
+from evals.refusal_fit import fit_unknown_penalty, refusals
 from evals.report import EvalReport
 from evals.metrics import (
     GoldItem,
@@ -120,10 +121,11 @@ def test_ranking_metrics_on_known_rankings():
     assert ndcg([False], n_relevant=0) == 0.0
 
 
-def _outcome(i: int, *, answerable: bool, best: float, refused: bool = False, flags=(True,)) -> QueryOutcome:
+def _outcome(i: int, *, answerable: bool, best: float, refused: bool = False, flags=(True,), weight: float = 0.0,
+             names: tuple[str, ...] = ()) -> QueryOutcome:
     return QueryOutcome(id=str(i), split="tuning", role="trainer", lang="en", answerable=answerable,
                         flags=list(flags) if answerable else [False], n_relevant=1, refused=refused,
-                        best_score=best, chars_top5=[100], ms=2.0)
+                        best_score=best, chars_top5=[100], ms=2.0, unknown_weight=weight, unknown_names=list(names))
 
 
 def test_refusal_scores_and_summary():
@@ -146,6 +148,32 @@ def test_calibrated_threshold_separates_when_it_can():
     t = calibrate_threshold(outcomes)
     assert 0.7 < t <= 0.8
     assert all((o.best_score < t) == (not o.answerable) for o in outcomes)
+
+
+def test_unknown_penalty_fit_takes_the_middle_of_the_best_interval():
+    settings = Settings().search.model_copy(update={"refusal_threshold": 0.80, "refusal_threshold_named": 0.87})
+    outcomes = [
+        _outcome(1, answerable=True, best=0.86, weight=0.06),   # kept while penalty < 1.0
+        _outcome(2, answerable=True, best=0.90),                # never refused
+        _outcome(3, answerable=False, best=0.83, weight=0.10),  # refused once penalty > 0.3
+        _outcome(4, answerable=False, best=0.85, weight=0.10),  # refused once penalty > 0.5
+        _outcome(5, answerable=False, best=0.84, names=("Japan",)),  # the named rule refuses it at any penalty
+    ]
+    fit = fit_unknown_penalty(outcomes, settings=settings)
+    assert (fit.low, fit.high) == pytest.approx((0.5, 1.0)) and fit.penalty == pytest.approx(0.75)
+    assert fit.f1 == 1.0 and fit.threshold == 0.80
+    chosen = refusals(outcomes, settings=settings.model_copy(update={"unknown_word_penalty": fit.penalty}))
+    assert chosen == [False, False, True, True, True]
+    lower = refusals(outcomes, settings=settings.model_copy(update={"unknown_word_penalty": 0.4}))
+    assert lower == [False, False, True, False, True]
+
+
+def test_unknown_penalty_fit_prefers_refusing_less_on_ties():
+    settings = Settings().search.model_copy(update={"refusal_threshold": 0.80})
+    outcomes = [_outcome(1, answerable=True, best=0.9), _outcome(2, answerable=False, best=0.7),
+                _outcome(3, answerable=True, best=0.84, weight=0.1)]  # refusing it can only cost
+    fit = fit_unknown_penalty(outcomes, settings=settings)
+    assert fit.low == 0.0 and fit.high == pytest.approx(0.4) and fit.penalty == pytest.approx(0.2)
 
 
 def test_ablation_variants_change_one_thing_each():

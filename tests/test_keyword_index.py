@@ -80,6 +80,17 @@ def test_no_match_unknown_words_and_empty_index():
     assert KeywordIndex.build([], fingerprint="empty").search("shelter", k=5) == []
 
 
+def test_knows_words_in_any_stemming_and_long_words_with_one_typo(index):
+    assert index.knows("sheltering") and index.knows("Trafficked") and index.knows("tilrådingar")
+    assert not index.knows("drones") and not index.knows("the")  # never used; a stopword
+    assert not index.knows("traficking") and index.knows("traficking", typos=True)  # one letter missing
+    assert index.knows("mecahnism", typos=True) and index.knows("hotlines", typos=True)  # swapped; plural
+    assert not index.knows("shelterx", typos=False) and index.knows("shelterx", typos=True)
+    assert not index.knows("sheltr", typos=True)  # too short to trust one edit
+    assert not index.knows("blockchain", typos=True) and not index.knows("evaluations2", typos=True)
+    assert not KeywordIndex.build([], fingerprint="empty").knows("shelter", typos=True)
+
+
 def test_save_and_load_round_trip(tmp_path, index):
     index.save(tmp_path / "kw")
     loaded = KeywordIndex.load(tmp_path / "kw")

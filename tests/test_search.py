@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zlib
 
+import numpy as np
 import pytest
 
-from assistant.query import document_names, intended_kinds, language_affinity, named_documents
+from assistant.query import (
+    document_names,
+    intended_kinds,
+    language_affinity,
+    named_documents,
+    should_refuse,
+    unknown_terms,
+)
 from assistant.search import SearchIndex, diversify, fuse, retrieve
 from evals.metrics import is_relevant
+from ingest.keyword_index import KeywordIndex
 from ingest.models import Filters, Hit, Kind, Passage
 from ingest.settings import PROJECT_ROOT
 from tests.app_server import seeded_settings
@@ -35,6 +45,42 @@ def test_fuse_adds_weighted_reciprocal_ranks_and_keeps_every_signal():
     only_dense = fuse({"bm25": _hits("a", signal="bm25"), "dense_e5": _hits("d", signal="dense_e5")},
                       weights={"bm25": 0.0, "dense_e5": 1.0})
     assert only_dense[0].passage.id == "d" and only_dense[1].score == 0.0
+
+
+class _WordsEmbedder:
+    """A bag-of-words stand-in for e5: each distinct word is its own dimension."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = np.zeros(1024)
+        for word in text.casefold().split():
+            vector[zlib.crc32(word.encode()) % 1024] += 1.0
+        return vector / np.linalg.norm(vector)
+
+
+def test_unknown_terms_skip_function_words_and_weigh_the_rest():
+    keyword = KeywordIndex.build([_passage("a", "Shelters for victims of trafficking need stable funding.")],
+                                 fingerprint="f")
+    question = "What should we fund in shelters with drones?"
+    unknowns = unknown_terms(question, keyword=keyword, query_lang="en", embedder=_WordsEmbedder())
+    assert unknowns.words == ["drones"] and unknowns.names == []  # not "What", "should", "we"
+    assert 0.05 < unknowns.weight < 0.5
+    assert unknown_terms(question, keyword=keyword, query_lang="en").weight == 0.0  # no embedder, no weight
+    spanish = unknown_terms("¿Qué financiar en los albergues con drones?", keyword=keyword, query_lang="es")
+    assert spanish.words == [] and spanish.weight == 0.0  # a Spanish word is no evidence against English reports
+    assert unknown_terms("Shelters in Japan in 1999?", keyword=keyword, query_lang="en").names == ["1999", "Japan"]
+
+
+def test_refusal_weighs_best_score_against_unknown_meaning():
+    from assistant.query import Unknowns
+    from ingest.settings import SearchSettings
+
+    cfg = SearchSettings(refusal_threshold=0.80, refusal_threshold_named=0.87, unknown_word_penalty=0.5)
+    assert not should_refuse(0.83, Unknowns(), settings=cfg)
+    assert should_refuse(0.79, Unknowns(), settings=cfg)
+    assert should_refuse(0.83, Unknowns(words=["drones"], weight=0.08), settings=cfg)  # 0.83 - 0.04 < 0.80
+    assert not should_refuse(0.83, Unknowns(words=["get"], weight=0.02), settings=cfg)
+    assert should_refuse(0.85, Unknowns(names=["Japan"]), settings=cfg)
+    assert not should_refuse(0.88, Unknowns(names=["Japan"]), settings=cfg)
 
 
 def test_diversify_drops_the_same_recommendation_quoted_twice():
@@ -122,10 +168,26 @@ def test_questions_find_their_passage_across_languages(seeded, question, phrase)
     "Can you give me a recipe for chicken enchiladas?",
     "What did the 2017 evaluation of the anti-trafficking hotline in Japan conclude?",
     "What is the best smartphone for taking photos in 2024?",
+    "Can facial recognition cameras at airports help spot trafficking victims?",  # in the corpus' own terms
 ])
 def test_out_of_corpus_questions_are_refused(seeded, question):
     settings, index = seeded
     assert retrieve(question, index=index, settings=settings).refused
+
+
+@pytest.mark.slow
+def test_unknown_words_weigh_by_the_meaning_they_carry(seeded):
+    """A technology the reports never mention is the question's subject; an unusual verb is not."""
+    settings, index = seeded
+    subject = retrieve("How should we use drones to watch border crossings for smugglers?", index=index,
+                       settings=settings)
+    phrasing = retrieve("How do we get apparel manufacturers interested in working with us against trafficking?",
+                        index=index, settings=settings)
+    assert "drones" in subject.unknowns.words and "get" in phrasing.unknowns.words
+    assert subject.unknowns.weight > 1.5 * phrasing.unknowns.weight > 0
+    assert subject.refused and not phrasing.refused
+    known = retrieve("How can the private sector help prevent trafficking?", index=index, settings=settings)
+    assert known.unknowns.words == [] and known.unknowns.weight == 0.0 and not known.refused
 
 
 @pytest.mark.slow
