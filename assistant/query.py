@@ -12,7 +12,7 @@ from ingest.catalog import detect_language
 from ingest.embed import Embedder
 from ingest.keyword_index import KeywordIndex, query_tokens
 from ingest.models import Kind, Passage
-from ingest.settings import SearchSettings
+from ingest.settings import RefusalCutoffs
 
 _WORD = re.compile(r"\w+", re.U)
 
@@ -146,12 +146,12 @@ def unknown_weight(query: str, words: list[str], *, embedder: Embedder) -> float
     return max(0.0, 1.0 - float(embedder.embed_query(query) @ embedder.embed_query(rest)))
 
 
-def should_refuse(best: float, unknowns: Unknowns, *, settings: SearchSettings) -> bool:
+def should_refuse(best: float, unknowns: Unknowns, *, cutoffs: RefusalCutoffs) -> bool:
     """Refuse when the best dense similarity, less a penalty for the meaning carried by unknown words, is below
     the threshold, or when the question names something the corpus never mentions and the match is not strong."""
-    if best - settings.unknown_word_penalty * unknowns.weight < settings.refusal_threshold:
+    if best - cutoffs.unknown_word_penalty * unknowns.weight < cutoffs.threshold:
         return True
-    return bool(unknowns.names) and best < settings.refusal_threshold_named
+    return bool(unknowns.names) and best < cutoffs.threshold_named
 
 
 def intended_kinds(query: str) -> set[Kind]:

@@ -11,6 +11,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,11 +222,16 @@ def diversify(hits: list[Hit], *, threshold: float, limit: int | None = None) ->
     return [hit for hit, _ in kept]
 
 
-def relevance(hits: list[Hit]) -> float:
-    """The calibrated relevance of a result list: the best dense cosine, or best BM25 when no dense ran."""
-    dense = [v for h in hits for k, v in h.scores.items() if k.startswith("dense_")]
-    if dense:
-        return max(dense)
+def refusal_scale(embedders: Iterable[str]) -> str:
+    """The embedder whose cosine scale the refusal reads: e5 when it runs, else the first one."""
+    names = list(embedders)
+    return "e5" if "e5" in names or not names else names[0]
+
+
+def relevance(hits: list[Hit], *, embedder: str = "e5") -> float:
+    """The calibrated relevance of a result list: the best `embedder` cosine, or best BM25 when no dense ran."""
+    if any(name.startswith("dense_") for h in hits for name in h.scores):
+        return max((h.scores.get(f"dense_{embedder}", 0.0) for h in hits), default=0.0)
     return max((h.scores.get("bm25", 0.0) for h in hits), default=0.0)
 
 
@@ -254,14 +260,14 @@ def retrieve(
     if cfg.second_stage:
         named = named_documents(query, index.doc_names)
         hits = rerank(query, hits, settings=cfg, named=named, query_lang=lang)
-    best = relevance(hits)  # over every candidate, before the list is cut to k
+    scale = refusal_scale(index.embedders)
+    best = relevance(hits, embedder=scale)  # over every candidate, before the list is cut to k
     if cfg.dedup:
         hits = diversify(hits, threshold=cfg.dedup_similarity, limit=k)
     unknowns = Unknowns()
-    if hits and cfg.use_dense:
-        embedder = index.embedders.get("e5") or next(iter(index.embedders.values()), None)
-        unknowns = unknown_terms(query, keyword=index.keyword, query_lang=lang, embedder=embedder)
-    refused = not hits or (cfg.use_dense and should_refuse(best, unknowns, settings=cfg))
+    if hits and cfg.use_dense and scale in index.embedders:
+        unknowns = unknown_terms(query, keyword=index.keyword, query_lang=lang, embedder=index.embedders[scale])
+    refused = not hits or (cfg.use_dense and should_refuse(best, unknowns, cutoffs=cfg.refusal(scale)))
     return Retrieval(
         query=query,
         hits=hits[:k],  # kept when refused: the coverage check shows the closest evidence anyway

@@ -109,7 +109,7 @@ def prepare_index(settings: Settings, variants: list[Variant], *, index_dir: Pat
 
 def run_lessons(label: str, settings: Settings, items: list[GoldItem], *, k: int) -> tuple[SystemResult, list[str]]:
     """Run every item through `retrieve` on one settings variant; also returns the collection's passage texts."""
-    from assistant.search import SearchIndex, retrieve
+    from assistant.search import SearchIndex, refusal_scale, retrieve
 
     index = SearchIndex.open(settings)
     texts = [p.text for p in index.store.all_passages()]
@@ -123,14 +123,17 @@ def run_lessons(label: str, settings: Settings, items: list[GoldItem], *, k: int
         outcomes.append(_judge(item, [h.passage.text for h in r.hits[:k]], n_relevant=counts[item.id],
                                refused=r.refused, best=r.best_score, ms=ms, unknowns=r.unknowns))
     cfg = settings.search
+    scale = refusal_scale(settings.embedders)
+    cutoffs = cfg.refusal(scale)
     sparse = cfg.use_sparse and "e5" in settings.embedders
     bm25 = "BM25 + glossary" if cfg.glossary else "BM25"
     signals = [n for n, on in ((bm25, cfg.use_keyword), ("dense " + "+".join(settings.embedders), cfg.use_dense),
                                ("e5 sparse", sparse)) if on]
     detail = (f"{' + '.join(signals)}, RRF k={cfg.rrf_k}, second stage {'on' if cfg.second_stage else 'off'}, "
-              f"dedup {'on' if cfg.dedup else 'off'}, refusal threshold {cfg.refusal_threshold}, "
-              f"unknown-word penalty {cfg.unknown_word_penalty}")
-    fit = fit_unknown_penalty([o for o in outcomes if o.split == "tuning"], settings=cfg) if cfg.use_dense else None
+              f"dedup {'on' if cfg.dedup else 'off'}, refusal on {scale} cosine: {cutoffs.threshold} "
+              f"(named {cutoffs.threshold_named}), unknown-word penalty {cutoffs.unknown_word_penalty}")
+    tuning = [o for o in outcomes if o.split == "tuning"]
+    fit = fit_unknown_penalty(tuning, cutoffs=cutoffs) if cfg.use_dense else None
     return SystemResult(label=label, kind="lessons", detail=detail, units=len(texts), outcomes=outcomes,
                         penalty_fit=fit), texts
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from assistant.query import Unknowns, should_refuse
 from evals.metrics import QueryOutcome, refusal_scores
-from ingest.settings import SearchSettings
+from ingest.settings import RefusalCutoffs
 
 
 class PenaltyFit(BaseModel):
@@ -27,19 +27,19 @@ class PenaltyFit(BaseModel):
     threshold: float  # the fixed refusal threshold the fit assumed
 
 
-def refusals(outcomes: list[QueryOutcome], *, settings: SearchSettings) -> list[bool]:
-    """Whether `retrieve` with these settings would refuse each outcome, from its recorded best score and
+def refusals(outcomes: list[QueryOutcome], *, cutoffs: RefusalCutoffs) -> list[bool]:
+    """Whether `retrieve` with these cut-offs would refuse each outcome, from its recorded best score and
     unknowns (a question that found no passage at all is always refused)."""
     return [
         not o.flags
-        or should_refuse(o.best_score, Unknowns(names=o.unknown_names, weight=o.unknown_weight), settings=settings)
+        or should_refuse(o.best_score, Unknowns(names=o.unknown_names, weight=o.unknown_weight), cutoffs=cutoffs)
         for o in outcomes
     ]
 
 
-def fit_unknown_penalty(outcomes: list[QueryOutcome], *, settings: SearchSettings) -> PenaltyFit:
-    """The unknown-word penalty that maximises refusal F1 on `outcomes` at `settings.refusal_threshold`."""
-    t = settings.refusal_threshold
+def fit_unknown_penalty(outcomes: list[QueryOutcome], *, cutoffs: RefusalCutoffs) -> PenaltyFit:
+    """The unknown-word penalty that maximises refusal F1 on `outcomes` at the other cut-offs as given."""
+    t = cutoffs.threshold
     flips = sorted({(o.best_score - t) / o.unknown_weight for o in outcomes if o.unknown_weight > 0 and o.best_score >= t})
     edges = [0.0, *flips, math.inf]
     answerable = [o.answerable for o in outcomes]
@@ -47,7 +47,7 @@ def fit_unknown_penalty(outcomes: list[QueryOutcome], *, settings: SearchSetting
     for low, high in zip(edges, edges[1:]):
         penalty = low + (high - low) / 2 if high < math.inf else max(2 * low, low + 0.1)
         p, r, _ = refusal_scores(
-            refusals(outcomes, settings=settings.model_copy(update={"unknown_word_penalty": penalty})), answerable
+            refusals(outcomes, cutoffs=cutoffs.model_copy(update={"unknown_word_penalty": penalty})), answerable
         )
         f1 = 2 * p * r / (p + r) if p and r else 0.0
         if best is None or f1 > best.f1:

@@ -29,6 +29,14 @@ class IngestSettings(BaseModel):
     group_passages: int = 256  # documents are embedded together until a group holds this many passages
 
 
+class RefusalCutoffs(BaseModel):
+    """When retrieval refuses, on one embedder's cosine scale (`assistant.query.should_refuse`)."""
+
+    threshold: float  # best dense cosine, less the unknown-word penalty, below this -> refuse
+    threshold_named: float  # ...or below this when the question names something the corpus never mentions
+    unknown_word_penalty: float  # x the meaning carried by words the corpus never uses
+
+
 class SearchSettings(BaseModel):
     """How passages are found and ranked."""
 
@@ -46,9 +54,14 @@ class SearchSettings(BaseModel):
     language_calibration: bool = False  # subtract each passage language's mean dense similarity before ranking
     bm25_weight_foreign: float = 1.0  # BM25 weight multiplier for non-English questions
     glossary: Path | None = PROJECT_ROOT / "assistant" / "glossary.yaml"  # cross-language keyword expansion; None = off
-    refusal_threshold: float = 0.80  # best dense cosine (less the unknown-word penalty) below this -> refuse
-    refusal_threshold_named: float = 0.87  # ...or below this when the question names something never mentioned
-    unknown_word_penalty: float = 0.72  # x meaning carried by unknown words (fitted on the tuning split: 0.68-0.76)
+    # refusal on e5's scale (see RefusalCutoffs); the penalty fitted on the tuning split (0.68-0.76 do as well)
+    refusal_threshold: float = 0.80
+    refusal_threshold_named: float = 0.87
+    unknown_word_penalty: float = 0.72
+    # the same on MiniLM's scale, used when e5 is not an embedder: grid-fitted on the tuning split (best F1)
+    minilm_refusal_threshold: float = 0.35
+    minilm_refusal_threshold_named: float = 0.65
+    minilm_unknown_word_penalty: float = 0.28
     dedup_similarity: float = 0.6  # shared word pairs (of the shorter passage) above which two hits are the same evidence
     use_keyword: bool = True  # switches exist so the evaluation can measure what each part adds
     use_dense: bool = True
@@ -56,6 +69,15 @@ class SearchSettings(BaseModel):
     use_sparse: bool = True  # e5 sparse "latent terms": made at ingestion (when e5 is an embedder) and searched
     second_stage: bool = True
     dedup: bool = True
+
+    def refusal(self, embedder: str) -> RefusalCutoffs:
+        """The refusal cut-offs on `embedder`'s cosine scale ("e5" or "minilm")."""
+        if embedder == "minilm":
+            return RefusalCutoffs(threshold=self.minilm_refusal_threshold,
+                                  threshold_named=self.minilm_refusal_threshold_named,
+                                  unknown_word_penalty=self.minilm_unknown_word_penalty)
+        return RefusalCutoffs(threshold=self.refusal_threshold, threshold_named=self.refusal_threshold_named,
+                              unknown_word_penalty=self.unknown_word_penalty)
 
     @field_validator("glossary", mode="before")
     @classmethod

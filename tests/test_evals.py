@@ -26,7 +26,7 @@ from evals.metrics import (
     select,
     summarize,
 )
-from ingest.settings import PROJECT_ROOT, Settings
+from ingest.settings import PROJECT_ROOT, RefusalCutoffs, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
 
@@ -151,7 +151,7 @@ def test_calibrated_threshold_separates_when_it_can():
 
 
 def test_unknown_penalty_fit_takes_the_middle_of_the_best_interval():
-    settings = Settings().search.model_copy(update={"refusal_threshold": 0.80, "refusal_threshold_named": 0.87})
+    settings = RefusalCutoffs(threshold=0.80, threshold_named=0.87, unknown_word_penalty=0.1)
     outcomes = [
         _outcome(1, answerable=True, best=0.86, weight=0.06),   # kept while penalty < 1.0
         _outcome(2, answerable=True, best=0.90),                # never refused
@@ -159,20 +159,20 @@ def test_unknown_penalty_fit_takes_the_middle_of_the_best_interval():
         _outcome(4, answerable=False, best=0.85, weight=0.10),  # refused once penalty > 0.5
         _outcome(5, answerable=False, best=0.84, names=("Japan",)),  # the named rule refuses it at any penalty
     ]
-    fit = fit_unknown_penalty(outcomes, settings=settings)
+    fit = fit_unknown_penalty(outcomes, cutoffs=settings)
     assert (fit.low, fit.high) == pytest.approx((0.5, 1.0)) and fit.penalty == pytest.approx(0.75)
     assert fit.f1 == 1.0 and fit.threshold == 0.80
-    chosen = refusals(outcomes, settings=settings.model_copy(update={"unknown_word_penalty": fit.penalty}))
+    chosen = refusals(outcomes, cutoffs=settings.model_copy(update={"unknown_word_penalty": fit.penalty}))
     assert chosen == [False, False, True, True, True]
-    lower = refusals(outcomes, settings=settings.model_copy(update={"unknown_word_penalty": 0.4}))
+    lower = refusals(outcomes, cutoffs=settings.model_copy(update={"unknown_word_penalty": 0.4}))
     assert lower == [False, False, True, False, True]
 
 
 def test_unknown_penalty_fit_prefers_refusing_less_on_ties():
-    settings = Settings().search.model_copy(update={"refusal_threshold": 0.80})
+    settings = RefusalCutoffs(threshold=0.80, threshold_named=0.87, unknown_word_penalty=0.1)
     outcomes = [_outcome(1, answerable=True, best=0.9), _outcome(2, answerable=False, best=0.7),
                 _outcome(3, answerable=True, best=0.84, weight=0.1)]  # refusing it can only cost
-    fit = fit_unknown_penalty(outcomes, settings=settings)
+    fit = fit_unknown_penalty(outcomes, cutoffs=settings)
     assert fit.low == 0.0 and fit.high == pytest.approx(0.4) and fit.penalty == pytest.approx(0.2)
 
 

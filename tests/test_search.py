@@ -74,13 +74,28 @@ def test_refusal_weighs_best_score_against_unknown_meaning():
     from assistant.query import Unknowns
     from ingest.settings import SearchSettings
 
-    cfg = SearchSettings(refusal_threshold=0.80, refusal_threshold_named=0.87, unknown_word_penalty=0.5)
-    assert not should_refuse(0.83, Unknowns(), settings=cfg)
-    assert should_refuse(0.79, Unknowns(), settings=cfg)
-    assert should_refuse(0.83, Unknowns(words=["drones"], weight=0.08), settings=cfg)  # 0.83 - 0.04 < 0.80
-    assert not should_refuse(0.83, Unknowns(words=["get"], weight=0.02), settings=cfg)
-    assert should_refuse(0.85, Unknowns(names=["Japan"]), settings=cfg)
-    assert not should_refuse(0.88, Unknowns(names=["Japan"]), settings=cfg)
+    cfg = SearchSettings(refusal_threshold=0.80, refusal_threshold_named=0.87, unknown_word_penalty=0.5).refusal("e5")
+    assert not should_refuse(0.83, Unknowns(), cutoffs=cfg)
+    assert should_refuse(0.79, Unknowns(), cutoffs=cfg)
+    assert should_refuse(0.83, Unknowns(words=["drones"], weight=0.08), cutoffs=cfg)  # 0.83 - 0.04 < 0.80
+    assert not should_refuse(0.83, Unknowns(words=["get"], weight=0.02), cutoffs=cfg)
+    assert should_refuse(0.85, Unknowns(names=["Japan"]), cutoffs=cfg)
+    assert not should_refuse(0.88, Unknowns(names=["Japan"]), cutoffs=cfg)
+
+
+def test_refusal_reads_one_embedders_scale():
+    from assistant.search import refusal_scale, relevance
+    from ingest.settings import SearchSettings
+
+    assert refusal_scale(["e5", "minilm"]) == "e5" and refusal_scale(["minilm"]) == "minilm"
+    settings = SearchSettings()
+    assert settings.refusal("minilm").threshold < settings.refusal("e5").threshold  # MiniLM's cosines run lower
+    hits = [Hit(passage=_passage("a"), score=1.0, scores={"dense_e5": 0.84, "dense_minilm": 0.91}),
+            Hit(passage=_passage("b"), score=0.5, scores={"dense_minilm": 0.95, "bm25": 7.0})]
+    assert relevance(hits, embedder="e5") == 0.84 and relevance(hits, embedder="minilm") == 0.95
+    assert relevance([hits[1]], embedder="e5") == 0.0  # dense ran, but not on this scale
+    keyword_only = [Hit(passage=_passage("c"), score=1.0, scores={"bm25": 7.0})]
+    assert relevance(keyword_only, embedder="e5") == 7.0 and relevance([], embedder="e5") == 0.0
 
 
 def test_diversify_drops_the_same_recommendation_quoted_twice():
