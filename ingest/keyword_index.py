@@ -5,9 +5,9 @@ Nynorsk/Bokmål passages) and then accent-folded, so "tilrådingane" and "tilrad
 word contributes both its English and its Norwegian stem, so it finds either language without
 knowing which one it is in. The index on disk is keyed by `store.fingerprint()`: any process that
 sees a different fingerprint rebuilds from `store.passages_and_sparse()`, so new documents show up.
-Filters are applied inside the search, as a bm25s `weight_mask`. Next to BM25 it keeps the passages' e5 sparse
-"latent terms" vectors as one sparse matrix (rows in passage order, stored by columns so that a query reads only
-its own terms; none when no passage has one), its arrays memory-mapped from disk.
+Filters are applied inside the search, as a row mask from the passages' metadata columns. Next to BM25 it keeps
+the passages' e5 sparse "latent terms" vectors as one sparse matrix (rows in passage order, stored by columns so
+that a query reads only its own terms; none when no passage has one), its arrays memory-mapped from disk.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import bm25s
@@ -26,6 +27,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_NORWEGIAN
 from scipy import sparse as sp
 
+from ingest.metadata_columns import MetadataColumns
 from ingest.models import Filters, Passage
 from ingest.settings import Settings
 from ingest.sparse import SPARSE_DIM, SparseVector, sparse_matrix
@@ -99,7 +101,6 @@ class KeywordIndex:
         self._bm25 = bm25
         # (len(passages), SPARSE_DIM) float32 by columns, or None: a query reads only its own terms' columns
         self.sparse = None if sparse is None else sp.csc_matrix(sparse)
-        self._masks: dict[str, np.ndarray] = {}
 
     @classmethod
     def build(
@@ -162,13 +163,10 @@ class KeywordIndex:
             return False
         return any(t in vocab for t in query_tokens(" ".join(_one_edit(folded))))
 
-    def _mask(self, filters: Filters) -> np.ndarray:
-        key = filters.model_dump_json()
-        if key not in self._masks:
-            if len(self._masks) > 64:
-                self._masks.clear()
-            self._masks[key] = np.array([filters.matches(p) for p in self.passages], dtype=np.float32)
-        return self._masks[key]
+    @cached_property
+    def columns(self) -> MetadataColumns:
+        """The passages' filterable fields as numpy columns (built on first use, once per index)."""
+        return MetadataColumns(self.passages)
 
     def search(self, query: str, *, k: int, filters: Filters | None = None) -> list[tuple[Passage, float]]:
         """The k best passages for `query` among those passing `filters`, with BM25 scores (> 0)."""
@@ -177,7 +175,7 @@ class KeywordIndex:
         tokens = [t for t in query_tokens(query) if t in self._bm25.vocab_dict]
         if not tokens:
             return []
-        mask = None if filters is None or filters.is_empty() else self._mask(filters)
+        mask = self.columns.mask(filters)
         if mask is not None and not mask.any():
             return []
         scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
@@ -189,7 +187,7 @@ class KeywordIndex:
         Selecting among the positive scores only: numpy's argpartition over 100k mostly-zero (masked) scores
         took 14 ms, over the few thousand positive ones well under one."""
         if mask is not None:
-            scores = np.where(mask > 0, scores, 0.0)
+            scores = np.where(mask, scores, 0.0)
         positive = np.flatnonzero(scores > 0)
         if len(positive) > k:
             positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
@@ -205,7 +203,7 @@ class KeywordIndex:
             return []
         scores = np.asarray(self.sparse[:, np.asarray(qidx)] @ np.asarray(qval, dtype=np.float32),
                             dtype=np.float32).ravel()
-        mask = None if filters is None or filters.is_empty() else self._mask(filters)
+        mask = self.columns.mask(filters)
         return self._top(scores, mask, k)
 
 

@@ -8,7 +8,8 @@ import itertools
 import numpy as np
 import pytest
 
-from assistant.dense_matrix import DenseMatrix, MetadataColumns
+from assistant.dense_matrix import DenseMatrix
+from ingest.metadata_columns import MetadataColumns
 from assistant.search import vector_search
 from ingest.embed import DIM
 from ingest.keyword_index import load_or_build
