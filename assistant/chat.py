@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from llama_index.core.llms import LLM
 
     from assistant.search import Retrieval, SearchIndex
+    from ingest.embed import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,11 @@ def _final(answer: Answer, question: str, turn: _Turn, llm_notice: str) -> Answe
     return answer.model_copy(update={"question": question, "notice": notice})
 
 
+def quote_embedder(index: SearchIndex, settings: Settings) -> Embedder | None:
+    """The multilingual embedder that quotes passages in another language, when enabled and loaded."""
+    return index.embedders.get("e5") if settings.answer.cross_language_quotes else None
+
+
 def answer_question(
     question: str,
     *,
@@ -196,7 +202,8 @@ def answer_question(
         except LLMFailure as exc:
             log.warning("LLM answer failed, falling back to the extractive answer: %s", exc)
             notice = FALLBACK_NOTICE.format(reason=str(exc))
-    answer = compose_answer(turn.query, turn.retrieval, role=role, settings=settings, coverage=turn.coverage)
+    answer = compose_answer(turn.query, turn.retrieval, role=role, settings=settings, coverage=turn.coverage,
+                            embedder=quote_embedder(index, settings))
     return _final(answer, question, turn, notice)
 
 
@@ -225,7 +232,8 @@ def stream_answer(
         except LLMFailure as exc:
             log.warning("LLM answer failed, falling back to the extractive answer: %s", exc)
             notice = FALLBACK_NOTICE.format(reason=str(exc))
-    answer = compose_answer(turn.query, turn.retrieval, role=role, settings=settings, coverage=turn.coverage)
+    answer = compose_answer(turn.query, turn.retrieval, role=role, settings=settings, coverage=turn.coverage,
+                            embedder=quote_embedder(index, settings))
     lines = answer.answer.split("\n")
     for i in range(1, len(lines)):
         if lines[i - 1].strip() and not lines[i].strip():  # one paragraph (heading and its quotes) at a time

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from assistant.quotes import Quote, best_quote, is_fragment, query_terms, similarity
+from assistant.query import query_language, same_language
+from assistant.quotes import Quote, best_quote, is_fragment, query_terms, semantic_quote, similarity
+from ingest.embed import Embedder
 from ingest.models import Answer, Citation, Hit, Kind, Passage
 from ingest.settings import Settings
 
@@ -137,10 +139,22 @@ def _is_duplicate(quote: Quote, passage: Passage, kept: list[Item]) -> bool:
     return False
 
 
-def select_items(question: str, hits: list[Hit], *, max_items: int, max_words: int) -> list[Item]:
-    """The best quote of each retrieved passage, in retrieval order, near-duplicates cited once, fragments skipped."""
+def select_items(
+    question: str, hits: list[Hit], *, max_items: int, max_words: int, embedder: Embedder | None = None
+) -> list[Item]:
+    """The best quote of each retrieved passage, in retrieval order, near-duplicates cited once, fragments skipped.
+
+    With a multilingual `embedder`, a passage in another language than the question is quoted at the sentence
+    closest in meaning (word overlap cannot see across languages); otherwise by word overlap."""
     terms = query_terms(question)
-    quoted = [(hit, best_quote(question, hit.passage, max_words=max_words, terms=terms)) for hit in hits]
+    lang = query_language(question) if embedder is not None else ""
+
+    def quote(passage: Passage) -> Quote:
+        if embedder is not None and not same_language(lang, passage.language):
+            return semantic_quote(question, passage, max_words=max_words, embedder=embedder)
+        return best_quote(question, passage, max_words=max_words, terms=terms)
+
+    quoted = [(hit, quote(hit.passage)) for hit in hits]
     statements = [(h, q) for h, q in quoted if not is_fragment(q.text)]
     kept: list[Item] = []
     for hit, quote in statements or quoted:  # list fragments and table cells only when nothing better was found
@@ -186,17 +200,17 @@ def compose_answer(
     role: Role | None = None,
     settings: Settings,
     coverage: list[str] | None = None,
+    embedder: Embedder | None = None,
 ) -> Answer:
     """Extractive answer from the retrieved passages: grouped verbatim quotes with [n] and numbered sources.
 
     Refuses (no citations) when retrieval refused or left nothing to quote; `coverage` then lists what
-    the corpus does hold.
+    the corpus does hold. `embedder` (multilingual: e5) picks the quotes of passages in another language.
     """
     if retrieval.refused or not retrieval.hits:
         return refusal_answer(question, coverage=coverage)
-    items = select_items(
-        question, retrieval.hits, max_items=settings.answer.max_citations, max_words=settings.answer.max_quote_words
-    )
+    items = select_items(question, retrieval.hits, max_items=settings.answer.max_citations,
+                         max_words=settings.answer.max_quote_words, embedder=embedder)
     if not items:
         return refusal_answer(question, coverage=coverage)
     body, citations = render_items(items, role=role)

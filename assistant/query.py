@@ -77,6 +77,11 @@ def query_language(query: str) -> str:
     return detect_language(query, allowed=QUERY_LANGUAGES)
 
 
+def same_language(query_lang: str, passage_lang: str) -> bool:
+    """Whether a passage is in the question's language (Nynorsk and Bokmål count as one)."""
+    return passage_lang == query_lang or (query_lang in NORWEGIAN and passage_lang in NORWEGIAN)
+
+
 def language_affinity(query_lang: str, passage_lang: str) -> bool:
     """Whether a reader of `query_lang` is served by a passage in `passage_lang` (its own language or English)."""
     if query_lang == "en" or passage_lang in ("en", query_lang):

@@ -47,7 +47,7 @@ def fake_index():
         "puebla": SimpleNamespace(meta=CatalogEntry(title="Self-evaluation: lessons learned, Puebla",
                                                     organisation="IOM", year=2021)),
     }
-    return SimpleNamespace(store=SimpleNamespace(manifest=lambda: records))
+    return SimpleNamespace(store=SimpleNamespace(manifest=lambda: records), embedders={})
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from answer_helpers import (
     devfund_challenges,
@@ -210,6 +211,41 @@ def test_nynorsk_passage_is_quoted_verbatim():
     retrieval = retrieval_of("kapasitetsbygging og støtte til offer", [passage])
     answer = compose_answer(retrieval.query, retrieval, settings=SETTINGS)
     assert answer.citations[0].quote in passage.text and "kapasitetsbygging" in answer.citations[0].quote
+
+
+class _WordEmbedder:
+    """Stands in for e5: a sentence is close to the question exactly when it mentions `word`."""
+
+    def __init__(self, word: str) -> None:
+        self.word, self.calls = word, 0
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.array([1.0, 0.0])
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        return np.array([[1.0, 0.0] if self.word in t else [0.0, 1.0] for t in texts])
+
+
+def test_passage_in_another_language_is_quoted_at_the_sentence_closest_in_meaning():
+    passage = norad_findings()  # Nynorsk; the English question shares no word with it
+    retrieval = retrieval_of("What is the main strength of the organisation's work?", [passage])
+    by_overlap = compose_answer(retrieval.query, retrieval, settings=SETTINGS).citations[0].quote
+    embedder = _WordEmbedder("einaste organisasjonen")  # pretend the meaning lies in the second sentence
+    by_meaning = compose_answer(retrieval.query, retrieval, settings=SETTINGS, embedder=embedder).citations[0].quote
+    assert by_overlap.startswith("Evalueringa finn")  # no word in common: the first sentence
+    assert by_meaning.startswith("I mange tilfeller er IOM den einaste") and by_meaning in passage.text
+    assert embedder.calls == 1
+
+
+def test_passage_in_the_questions_language_is_quoted_by_word_overlap():
+    embedder = _WordEmbedder("nothing")
+    retrieval = private_sector_retrieval()
+    answer = compose_answer(retrieval.query, retrieval, settings=SETTINGS, embedder=embedder)
+    assert answer.citations and embedder.calls == 0  # English question, English passages: no model pass
+    spanish = retrieval_of("¿Qué ayuda dan a las víctimas?", [norad_findings()])
+    compose_answer(spanish.query, spanish, settings=SETTINGS, embedder=embedder)
+    assert embedder.calls == 1
 
 
 def test_sources_list_title_organisation_year_section_page():
