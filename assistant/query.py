@@ -131,8 +131,8 @@ def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str, embedde
         names += [m.group(0) for m in _CAPITALISED.finditer(query.strip()) if not keyword.knows(m.group(0))]
     words: list[str] = []
     if query_lang == "en":
-        words = [w for w in _WORD.findall(query)
-                 if len(w) > 2 and w.casefold() not in _FUNCTION_WORDS and query_tokens(w) and not keyword.knows(w, typos=True)]
+        content = [w for w in _WORD.findall(query) if len(w) > 2 and w.casefold() not in _FUNCTION_WORDS]
+        words = [w for w in content if query_tokens(w) and not keyword.knows(w, typos=True)]
     weight = unknown_weight(query, words, embedder=embedder) if words and embedder is not None else 0.0
     return Unknowns(names=list(dict.fromkeys(names)), words=list(dict.fromkeys(words)), weight=weight)
 

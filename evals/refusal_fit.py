@@ -40,7 +40,8 @@ def refusals(outcomes: list[QueryOutcome], *, cutoffs: RefusalCutoffs) -> list[b
 def fit_unknown_penalty(outcomes: list[QueryOutcome], *, cutoffs: RefusalCutoffs) -> PenaltyFit:
     """The unknown-word penalty that maximises refusal F1 on `outcomes` at the other cut-offs as given."""
     t = cutoffs.threshold
-    flips = sorted({(o.best_score - t) / o.unknown_weight for o in outcomes if o.unknown_weight > 0 and o.best_score >= t})
+    flips = sorted({(o.best_score - t) / o.unknown_weight
+                    for o in outcomes if o.unknown_weight > 0 and o.best_score >= t})
     edges = [0.0, *flips, math.inf]
     answerable = [o.answerable for o in outcomes]
     best: PenaltyFit | None = None

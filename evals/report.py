@@ -130,8 +130,8 @@ def _penalty_fits(r: EvalReport) -> list[str]:
     fits = [(s.label, s.penalty_fit) for s in r.systems if s.penalty_fit is not None]
     if not fits:
         return []
-    out = ["", "Lessons refuses when best dense cosine - penalty x (meaning carried by words the corpus never uses) is "
-           "below the threshold (`assistant.query.should_refuse`). The penalty that maximises refusal F1 on the "
+    out = ["", "Lessons refuses when best dense cosine - penalty x (meaning carried by words the corpus never uses) "
+           "is below the threshold (`assistant.query.should_refuse`). The penalty that maximises refusal F1 on the "
            "**tuning** split at the configured threshold (`evals/refusal_fit.py`; the middle of the best interval):",
            "", "| system | threshold | penalties as good | fitted penalty | tuning refusal F1 |", "|---|---:|---|---:|---:|"]
     for label, fit in fits:
