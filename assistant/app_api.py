@@ -17,10 +17,8 @@ from assistant.coverage import CSV_COLUMNS, CoverageRow, check_coverage, split_l
 from assistant.feedback import FeedbackRecord, Rating, record_feedback
 from assistant.render import export_markdown, rows_to_csv
 from assistant.uploads import UploadMeta, UploadRefused, UploadResult, add_document, parse_year
-from ingest.models import Answer, Filters
-
-ROLES = ("designer", "trainer", "evaluator")
-
+from assistant.answer.types import Answer, parse_role
+from ingest.models import Filters
 
 class DocumentRow(BaseModel):
     """One indexed document as listed in the Documents tab."""
@@ -34,12 +32,6 @@ class DocumentRow(BaseModel):
     doc_type: str = ""
     passages: int = 0
     file: str = ""
-
-
-def parse_role(role: str | None) -> str | None:
-    """A valid role or None (anything else means 'no particular role')."""
-    role = (role or "").strip().lower()
-    return role if role in ROLES else None
 
 
 def parse_history(history_json: str | None) -> list[tuple[str, str]]:

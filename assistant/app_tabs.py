@@ -11,7 +11,8 @@ from assistant import app_api
 from assistant.app_context import AppContext
 from assistant.render import chat_message
 from assistant.uploads import UploadRefused
-from ingest.models import Answer, Filters, Kind
+from assistant.answer.types import ROLES, Answer, parse_role
+from ingest.models import Filters, Kind
 
 log = logging.getLogger(__name__)
 EXAMPLES = [
@@ -87,7 +88,7 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
             status = gr.Markdown(elem_id="feedback-status")
         with gr.Column(scale=1, min_width=260):
             role = gr.Radio(
-                [("any", ""), *((r, r) for r in app_api.ROLES)], value="", label="I am a…",
+                [("any", ""), *((r, r) for r in ROLES)], value="", label="I am a…",
                 info="Orders and frames the answer for your work.", elem_id="role",
             )
             with gr.Accordion("Filters", open=True):
@@ -104,7 +105,7 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
         if not text:
             yield gr.update(), gr.update(), conversation, gr.update()
             return
-        filters, role_name = _filters(*filter_values), app_api.parse_role(role_value)
+        filters, role_name = _filters(*filter_values), parse_role(role_value)
         history = [(t.question, t.answer.answer) for t in conversation]
         messages = _messages(conversation) + [{"role": "user", "content": text}, {"role": "assistant", "content": "…"}]
         yield "", messages, conversation, gr.update()

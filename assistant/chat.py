@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from assistant.compose import Role, compose_answer
+from assistant.answer.types import Role
+from assistant.compose import compose_answer
 from assistant.llm import LLMFailure, LLMUnavailable, cached_llm, llm_answer, stream_llm_answer
 from assistant.quotes import query_terms, stems
-from ingest.models import Answer, Filters
+from assistant.answer.types import Answer
+from ingest.models import Filters
 from ingest.settings import Settings
 
 if TYPE_CHECKING:

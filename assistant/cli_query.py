@@ -8,7 +8,8 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from ingest.models import Filters, Hit, Kind
+from assistant.answer.types import ROLES, Hit
+from ingest.models import Filters, Kind
 from ingest.settings import Settings
 
 WHERE_KEYS = {
@@ -74,7 +75,7 @@ def print_hits(query: str, retrieval, out: TextIO) -> None:
 
 def run_search(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     """`lessons search`: one question, or a batch file with one question per line."""
-    from assistant.search import SearchIndex, retrieve
+    from assistant.search import retrieve, SearchIndex
 
     filters = parse_where(args.where or [])
     if args.batch:
@@ -133,6 +134,6 @@ def add_query_commands(sub: argparse._SubParsersAction) -> None:
     ask = sub.add_parser("ask", help="a cited answer to a question")
     ask.add_argument("query", help="the question")
     ask.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter: doc, organisation, year, country, language, kind")
-    ask.add_argument("--role", choices=["designer", "trainer", "evaluator"], default=None)
+    ask.add_argument("--role", choices=ROLES, default=None)
     ask.add_argument("--json", action="store_true", help="answer and citations as JSON")
     ask.set_defaults(handler=run_ask)

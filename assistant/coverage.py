@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from assistant.quotes import best_quote, stems
-from ingest.models import Filters, Hit
+from assistant.answer.types import Hit
+from ingest.models import Filters
 from ingest.settings import Settings
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ingest.models import Citation
+from assistant.answer.types import Citation
 from ingest.settings import Settings
 
 Rating = Literal["up", "down"]

@@ -18,9 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.compose import Role, refusal_answer, with_sources
+from assistant.answer.types import Role
+from assistant.compose import refusal_answer, with_sources
 from assistant.verify import NoValidCitation, verify_citations
-from ingest.models import Answer, Hit
+from assistant.answer.types import Answer, Hit
 from ingest.settings import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from collections import Counter
 
 from pydantic import BaseModel, Field
 
-from ingest.catalog import detect_language
+from ingest.lang import ENGLISH_FUNCTION_WORDS, NORWEGIAN, detect_language
 from ingest.embed import Embedder
 from ingest.keyword_index import KeywordIndex, query_tokens
 from ingest.models import Kind, Passage
@@ -35,7 +35,6 @@ _EXAMPLES = re.compile(
 
 _NAME = re.compile(r"\b[A-Z][\w&]*(?:\s+[A-Z][\w&]*)*")
 QUERY_LANGUAGES = ["en", "es", "fr", "nn", "no"]
-NORWEGIAN = {"nn", "no", "nb"}
 
 
 def document_names(passages: list[Passage]) -> dict[str, set[str]]:
@@ -77,11 +76,6 @@ def query_language(query: str) -> str:
     return detect_language(query, allowed=QUERY_LANGUAGES)
 
 
-def same_language(query_lang: str, passage_lang: str) -> bool:
-    """Whether a passage is in the question's language (Nynorsk and Bokmål count as one)."""
-    return passage_lang == query_lang or (query_lang in NORWEGIAN and passage_lang in NORWEGIAN)
-
-
 def language_affinity(query_lang: str, passage_lang: str) -> bool:
     """Whether a reader of `query_lang` is served by a passage in `passage_lang` (its own language or English)."""
     if query_lang == "en" or passage_lang in ("en", query_lang):
@@ -90,24 +84,6 @@ def language_affinity(query_lang: str, passage_lang: str) -> bool:
 
 
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
-# English closed-class words (question words, pronouns, determiners, auxiliaries and modals, prepositions,
-# conjunctions): never the subject of a question, so never evidence that it lies outside the corpus, though
-# BM25's short stopword list keeps most of them and a small corpus may never use "what" or "we".
-_FUNCTION_WORDS = frozenset("""
-what which who whom whose when where why how whether
-i me my mine myself we us our ours ourselves you your yours yourself yourselves he him his himself she her hers
-herself it its itself they them their theirs themselves one ones
-anyone anybody anything everyone everybody everything someone somebody something nobody nothing none
-this that these those each every either neither both all any some such other another same
-am is are was were be been being have has had having do does did doing done
-can could may might must shall should will would ought need
-about above across after against along among around before behind below beside besides between beyond by
-despite down during except for from inside instead near off onto out outside over past per since than through
-throughout till toward towards under underneath unlike until upon via within without
-and but nor yet so because although though unless while whereas
-also just only even still already ever never not very too quite rather much many more most less least few
-here there then now again once
-""".split())
 _CAPITALISED = re.compile(r"(?<![.?!¿¡]\s)(?<!^)\b[A-ZÆØÅÉÁÍÓÚÑ][\w-]+")
 
 
@@ -131,7 +107,7 @@ def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str, embedde
         names += [m.group(0) for m in _CAPITALISED.finditer(query.strip()) if not keyword.knows(m.group(0))]
     words: list[str] = []
     if query_lang == "en":
-        content = [w for w in _WORD.findall(query) if len(w) > 2 and w.casefold() not in _FUNCTION_WORDS]
+        content = [w for w in _WORD.findall(query) if len(w) > 2 and w.casefold() not in ENGLISH_FUNCTION_WORDS]
         words = [w for w in content if query_tokens(w) and not keyword.knows(w, typos=True)]
     weight = unknown_weight(query, words, embedder=embedder) if words and embedder is not None else 0.0
     return Unknowns(names=list(dict.fromkeys(names)), words=list(dict.fromkeys(words)), weight=weight)

@@ -9,52 +9,32 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass
 
 import numpy as np
-import Stemmer
 
 from ingest.embed import Embedder
+from ingest.lang import QUOTE_STOPWORDS, split_sentences, stemmer
 from ingest.models import Kind, Passage
 
 _WORD = re.compile(r"\w+")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[¿¡]?[A-ZÀ-ÖØ-Þ0-9])")
 _LEADING_JUNK = re.compile(r"[\s\-*•–—·>|]+")
-_ABBREVIATIONS = frozenset("e.g i.e vs no nr dr mr mrs ms st fig cf approx incl ca jf bl.a pp para art".split())
 _CLAUSE_CUTS = (".!?", ";:", ",–—)")  # strongest boundary first; then before a conjunction
 _CONJUNCTIONS = frozenset(
     "and but or because which while although whereas since so as where when y pero og men".split()
 )
-_STOP = frozenset(
-    """a an the and or but if of to in on at by for with from as into about over under between within without
-    is are was were be been being am do does did done has have had having can could should would will shall may
-    might must not no nor so than then too very also just only more most much many such own same other some any
-    each every all both few this that these those there here it its they them their theirs we our us you your
-    i me my he him his she her what which who whom whose when where why how whether while during before after
-    again further once up down out off above below because until against through de la el los las y en del para
-    por con que un una og i på av til for med som er det den dei ein eit ikkje ikke ved frå fra om""".split()
-)
 _META_WORDS = """lesson lessons learned learn learning recommend recommendation recommendations recommended finding
     findings found practice practices good best evaluation evaluations evaluate project projects programme
     programmes program say said says report reports document documents example examples work""".split()
-_LOCAL = threading.local()
-
-
-def _stemmer() -> Stemmer.Stemmer:
-    """One English stemmer per thread (PyStemmer objects are not thread-safe)."""
-    if not hasattr(_LOCAL, "stemmer"):
-        _LOCAL.stemmer = Stemmer.Stemmer("english")
-    return _LOCAL.stemmer
 
 
 def stems(text: str) -> list[str]:
     """Lower-cased, stemmed content words of a text (function words dropped)."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP and not w.isdigit()]
-    return _stemmer().stemWords(words)
+    words = [w for w in _WORD.findall(text.lower()) if w not in QUOTE_STOPWORDS and not w.isdigit()]
+    return stemmer("en").stemWords(words)
 
 
-_META = frozenset(Stemmer.Stemmer("english").stemWords(_META_WORDS))
+_META = frozenset(stemmer("en").stemWords(_META_WORDS))
 
 
 def query_terms(question: str) -> dict[str, float]:
@@ -93,13 +73,6 @@ def _units(text: str) -> list[tuple[int, int]]:
     return units
 
 
-def _is_abbreviation(text: str, dot: int) -> bool:
-    """Whether the period at `dot` closes an abbreviation or an initial rather than a sentence."""
-    before = re.search(r"([\w.]+)$", text[:dot])
-    word = before.group(1).lower() if before else ""
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of `text`, stripped of bullets and surrounding space."""
     spans: list[tuple[int, int]] = []
@@ -113,13 +86,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             spans.append((start, end))
 
     for unit_start, unit_end in _units(text):
-        pos = unit_start
-        for m in _SENTENCE_END.finditer(text, unit_start, unit_end):
-            if m.group()[0] == "." and _is_abbreviation(text, m.start()):
-                continue
-            add(pos, m.end())
-            pos = m.end()
-        add(pos, unit_end)
+        for start, end in split_sentences(text, unit_start, unit_end):
+            add(start, end)
     return spans
 
 

@@ -9,7 +9,8 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
-from ingest.models import Answer, Citation, Filters, Passage
+from assistant.answer.types import Answer, Citation
+from ingest.models import Filters, Passage
 
 KIND_LABELS = {
     "lesson": "lesson learned",

@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 from assistant.dense_matrix import DenseMatrix, nearest
 from assistant.glossary import load_glossary
 from assistant.query import (
-    Unknowns,
     document_names,
     intended_kinds,
     language_affinity,
@@ -29,10 +28,13 @@ from assistant.query import (
     query_language,
     should_refuse,
     unknown_terms,
+    Unknowns,
 )
 from ingest.embed import Embedder, get_embedder
 from ingest.keyword_index import KeywordIndex, load_or_build
-from ingest.models import Filters, Hit, Kind
+from ingest.lang import is_mostly_questions
+from assistant.answer.types import Hit
+from ingest.models import Filters, Kind
 from ingest.settings import SearchSettings, Settings
 from ingest.store import Store, open_store
 
@@ -140,15 +142,6 @@ def fuse(rankings: dict[str, list[Hit]], *, weights: dict[str, float], rrf_k: in
             merged.score += weight / (rrf_k + rank)
             merged.scores.update(hit.scores)
     return sorted(fused.values(), key=lambda h: h.score, reverse=True)
-
-
-_SENTENCE_END = re.compile(r"[.?!:](?=\s|$)")
-
-
-def is_mostly_questions(text: str) -> bool:
-    """A questionnaire item or interview guide ("What were the main lessons learned? ...") asks, not reports."""
-    ends = _SENTENCE_END.findall(text)
-    return bool(ends) and ends.count("?") * 2 >= len(ends)
 
 
 def calibrate_by_language(hits: list[Hit], dense: dict[str, float], *, min_group: int = 5) -> dict[str, float]:

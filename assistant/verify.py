@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from assistant.compose import make_citation
 from assistant.quotes import best_quote
-from ingest.models import Citation, Hit
+from assistant.answer.types import Citation, Hit
 
 _MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _MARKER_RUN = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\](?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*")

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from assistant.chat import answer_question
-from assistant.search import SearchIndex, retrieve
+from assistant.search import retrieve, SearchIndex
 from evals.metrics import load_gold
 from ingest.settings import Settings
 

@@ -109,7 +109,7 @@ def prepare_index(settings: Settings, variants: list[Variant], *, index_dir: Pat
 
 def run_lessons(label: str, settings: Settings, items: list[GoldItem], *, k: int) -> tuple[SystemResult, list[str]]:
     """Run every item through `retrieve` on one settings variant; also returns the collection's passage texts."""
-    from assistant.search import SearchIndex, refusal_scale, retrieve
+    from assistant.search import refusal_scale, retrieve, SearchIndex
 
     index = SearchIndex.open(settings)
     texts = [p.text for p in index.store.all_passages()]

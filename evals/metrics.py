@@ -16,7 +16,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, model_validator
 
-Role = Literal["designer", "trainer", "evaluator"]
+from assistant.answer.types import Role
+
 Split = Literal["tuning", "test"]
 
 _QUOTES = str.maketrans(

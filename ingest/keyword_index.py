@@ -1,9 +1,9 @@
 """BM25 keyword search over all stored passages (bm25s), persisted next to the vector store.
 
-Words are stemmed with the Snowball stemmer of the passage's language (English, or Norwegian for
-Nynorsk/Bokmål passages) and then accent-folded, so "tilrådingane" and "tilrading" meet. A query
-word contributes both its English and its Norwegian stem, so it finds either language without
-knowing which one it is in. The index on disk is keyed by `store.fingerprint()`: any process that
+Words are stemmed with the Snowball stemmer of the passage's language (`ingest.lang`: English, French,
+Spanish, Swedish, Norwegian for Nynorsk/Bokmål; English for any other) and then accent-folded, so
+"tilrådingane" and "tilrading" meet. A query word contributes its stem in every language the index holds
+(English always), so it finds any of them without knowing which one it is in. The index on disk is keyed by `store.fingerprint()`: any process that
 sees a different fingerprint rebuilds from `store.passages_and_sparse()`, so new documents show up.
 Filters are applied inside the search, as a row mask from the passages' metadata columns. Next to BM25 it keeps
 the passages' e5 sparse "latent terms" vectors as one sparse matrix (rows in passage order, stored by columns so
@@ -16,17 +16,15 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 from pathlib import Path
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_NORWEGIAN
 from scipy import sparse as sp
 
+from ingest.lang import fold, snowball, stemmer, stopwords
 from ingest.metadata_columns import MetadataColumns
 from ingest.models import Filters, Passage
 from ingest.settings import Settings
@@ -35,45 +33,38 @@ from ingest.sparse import SPARSE_DIM, SparseVector, sparse_matrix
 if TYPE_CHECKING:
     from ingest.store import Store
 
-NORWEGIAN = {"nn", "no", "nb"}
 _WORD = re.compile(r"\w\w+")
-_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "œ": "oe", "ß": "ss", "đ": "d", "ð": "d", "ł": "l", "þ": "th"})
-_STOP_EN = frozenset(STOPWORDS_EN)
-_STOP_NO = frozenset(STOPWORDS_NORWEGIAN)
-_STEM_EN = Stemmer.Stemmer("english")
-_STEM_NO = Stemmer.Stemmer("norwegian")
+QUERY_LANGUAGES = ("english", "norwegian")  # a query's stemmings when no index says which languages it holds
 _DONE = "fingerprint.txt"  # written last: a folder without it is incomplete
 _SPARSE = "sparse"  # sparse.data.npy, sparse.indices.npy, sparse.indptr.npy (csc): memory-mapped at load
 _MATRIX_PARTS = ("data", "indices", "indptr")
 
 
-def fold(word: str) -> str:
-    """Lower-case and strip accents ("Tilrådingane" -> "tilradingane", "Ø" -> "o")."""
-    word = word.casefold().translate(_LETTERS)
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-
-
 def passage_tokens(text: str, *, language: str = "en") -> list[str]:
     """Index terms of a passage: stopwords out, stemmed in the passage's language, accent-folded."""
-    words = _WORD.findall(text.casefold())
-    if language in NORWEGIAN:
-        kept = [w for w in words if w not in _STOP_NO]
-        return [fold(s) for s in _STEM_NO.stemWords(kept)]
-    kept = [w for w in words if w not in _STOP_EN]
-    return [fold(s) for s in _STEM_EN.stemWords(kept)]
+    stop = stopwords(language)
+    kept = [w for w in _WORD.findall(text.casefold()) if w not in stop]
+    return [fold(s) for s in stemmer(language).stemWords(kept)]
 
 
-def query_tokens(text: str) -> list[str]:
-    """Search terms of a query: each content word's English and Norwegian stems (deduplicated), accent-folded."""
+def query_tokens(text: str, *, languages: tuple[str, ...] = QUERY_LANGUAGES) -> list[str]:
+    """Search terms of a query: each content word's English stem and its stem in each other of `languages`
+    (Snowball names; deduplicated), accent-folded."""
+    others = [name for name in dict.fromkeys(snowball(lang) for lang in languages) if name != "english"]
+    english_stop = stopwords("en")
     out: list[str] = []
     for word in _WORD.findall(text.casefold()):
-        if word in _STOP_EN:  # an English function word is no Norwegian content word either
+        if word in english_stop:  # an English function word is no content word in another language either
             continue
-        stems = [fold(_STEM_EN.stemWord(word))]
-        if word not in _STOP_NO:
-            stems.append(fold(_STEM_NO.stemWord(word)))
+        stems = [fold(stemmer("en").stemWord(word))]
+        stems += [fold(stemmer(name).stemWord(word)) for name in others if word not in stopwords(name)]
         out.extend(dict.fromkeys(stems))
     return out
+
+
+def index_languages(passages: list[Passage]) -> tuple[str, ...]:
+    """The Snowball stemmings a query needs to meet these passages: English first, then the others by name."""
+    return ("english", *sorted({snowball(p.language) for p in passages} - {"english"}))
 
 
 def _one_edit(word: str) -> set[str]:
@@ -98,6 +89,7 @@ class KeywordIndex:
     ) -> None:
         self.passages = passages
         self.fingerprint = fingerprint
+        self.languages = index_languages(passages)  # the stemmings a query is searched with
         self._bm25 = bm25
         # (len(passages), SPARSE_DIM) float32 by columns, or None: a query reads only its own terms' columns
         self.sparse = None if sparse is None else sp.csc_matrix(sparse)
@@ -156,12 +148,12 @@ class KeywordIndex:
         if self._bm25 is None:
             return False
         vocab = self._bm25.vocab_dict
-        if any(t in vocab for t in query_tokens(word)):
+        if any(t in vocab for t in query_tokens(word, languages=self.languages)):
             return True
         folded = word.casefold()
         if not typos or len(folded) < 7 or not folded.isalpha():
             return False
-        return any(t in vocab for t in query_tokens(" ".join(_one_edit(folded))))
+        return any(t in vocab for t in query_tokens(" ".join(_one_edit(folded)), languages=self.languages))
 
     @cached_property
     def columns(self) -> MetadataColumns:
@@ -172,7 +164,7 @@ class KeywordIndex:
         """The k best passages for `query` among those passing `filters`, with BM25 scores (> 0)."""
         if self._bm25 is None or k <= 0:
             return []
-        tokens = [t for t in query_tokens(query) if t in self._bm25.vocab_dict]
+        tokens = [t for t in query_tokens(query, languages=self.languages) if t in self._bm25.vocab_dict]
         if not tokens:
             return []
         mask = self.columns.mask(filters)

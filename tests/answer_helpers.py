@@ -18,7 +18,8 @@ from llama_index.core.llms.callbacks import llm_completion_callback
 from pydantic import Field
 
 from assistant.search import Retrieval
-from ingest.models import Hit, Kind, Passage
+from assistant.answer.types import Hit
+from ingest.models import Kind, Passage
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 PUEBLA = "iom-2021-puebla-self-evaluation-lessons-learned.txt"

@@ -11,7 +11,8 @@ from app_server import SEED_CORPUS, running_app, seeded_settings
 from assistant.feedback import FeedbackRecord, feedback_path, record_feedback
 from assistant.render import chat_message, export_markdown, source_card
 from assistant.uploads import UploadMeta, UploadRefused, add_document, parse_year, safe_filename
-from ingest.models import Answer, Citation, Passage
+from assistant.answer.types import Answer, Citation
+from ingest.models import Passage
 from ingest.settings import Settings
 
 UNODC_FILE = "unodc-2022-mexico-tip-cluster-evaluation-brief.txt"

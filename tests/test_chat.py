@@ -19,7 +19,8 @@ from answer_helpers import (
 
 from assistant.chat import answer_question, corpus_coverage, is_followup, rewrite_followup, stream_answer
 from assistant.compose import REFUSAL
-from ingest.models import Answer, CatalogEntry
+from assistant.answer.types import Answer
+from ingest.models import CatalogEntry
 from ingest.settings import AnswerSettings, Settings
 
 SETTINGS = Settings()

@@ -20,14 +20,14 @@ from answer_helpers import (
 )
 
 from assistant.compose import (
-    EXAMPLES,
-    FINDINGS,
-    RECOMMENDATIONS,
-    REFUSAL,
     answer_body,
     compose_answer,
+    EXAMPLES,
+    FINDINGS,
     format_sources,
     group_of,
+    RECOMMENDATIONS,
+    REFUSAL,
 )
 from assistant.quotes import best_quote, sentence_spans, trim_span
 from ingest.models import Kind

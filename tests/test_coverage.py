@@ -6,7 +6,8 @@ import pytest
 from app_server import seeded_settings
 
 from assistant.coverage import CoverageThresholds, containment, evidence_score, split_lines, verdict
-from ingest.models import Hit, Passage
+from assistant.answer.types import Hit
+from ingest.models import Passage
 
 COPIED = [  # lines taken from the seed documents' recommendations and lessons
     "Improve the design of interventions, by investigating more profoundly the problem matter before the design "

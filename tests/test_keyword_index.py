@@ -7,7 +7,8 @@ import pytest
 
 from ingest import keyword_index
 from ingest.embed import DIM
-from ingest.keyword_index import KeywordIndex, fold, load_or_build, passage_tokens, query_tokens
+from ingest.keyword_index import KeywordIndex, load_or_build, passage_tokens, query_tokens
+from ingest.lang import fold
 from ingest.models import CatalogEntry, Document, Filters, Kind
 from ingest.store import open_store
 from ingest_helpers import make_passage

@@ -28,7 +28,7 @@ from assistant.llm import (
     stream_llm_answer,
 )
 from assistant.verify import NoValidCitation, verify_citations
-from ingest.models import Answer
+from assistant.answer.types import Answer
 from ingest.settings import AnswerSettings, Settings
 
 SETTINGS = Settings()

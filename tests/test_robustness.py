@@ -234,7 +234,7 @@ def test_injected_document_does_not_change_an_unrelated_answer(injection_corpus)
 
 
 def test_an_llm_obeying_an_injection_cannot_cite_a_source_it_was_not_given(injection_corpus):
-    from assistant.search import SearchIndex, retrieve
+    from assistant.search import retrieve, SearchIndex
 
     settings, corpus = injection_corpus
     if not (corpus / "hotline-review-2022.txt").exists():  # run alone: ingest the injected document here

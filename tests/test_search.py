@@ -18,10 +18,11 @@ from assistant.query import (
     should_refuse,
     unknown_terms,
 )
-from assistant.search import SearchIndex, diversify, fuse, retrieve
+from assistant.search import diversify, fuse, retrieve, SearchIndex
 from evals.metrics import is_relevant
 from ingest.keyword_index import KeywordIndex
-from ingest.models import Filters, Hit, Kind, Passage
+from assistant.answer.types import Hit
+from ingest.models import Filters, Kind, Passage
 from ingest.settings import PROJECT_ROOT
 from tests.app_server import seeded_settings
 

@@ -105,7 +105,7 @@ def test_keyword_index_matches_what_the_server_holds(served):
 
 
 def test_a_second_process_sees_documents_ingested_by_another(served, tmp_path):
-    from assistant.search import SearchIndex, retrieve
+    from assistant.search import retrieve, SearchIndex
 
     url, root = served
     live = SearchIndex.open(settings_for(url, root / "live"))  # a long-running reader, opened before the ingestion
