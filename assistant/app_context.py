@@ -15,7 +15,7 @@ from ingest.models import Passage
 from ingest.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.search import SearchIndex
+    from assistant.retrieval.search import SearchIndex
 
 
 class FilterChoices(BaseModel):
@@ -44,7 +44,7 @@ class AppContext:
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    from assistant.search import SearchIndex
+                    from assistant.retrieval.search import SearchIndex
 
                     self._index = SearchIndex.open(self.settings)
         return self._index

@@ -24,7 +24,7 @@ from ingest.settings import Settings
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
 
-    from assistant.search import Retrieval, SearchIndex
+    from assistant.retrieval.search import Retrieval, SearchIndex
     from ingest.embed import Embedder
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def resolve_llm(llm: LLM | None, settings: Settings) -> tuple[LLM | None, str]:
 
 
 def _retrieve(query: str, *, index: SearchIndex, settings: Settings, filters: Filters | None) -> Retrieval:
-    from assistant.search import retrieve  # imported here: the search stack loads models and the store
+    from assistant.retrieval.search import retrieve  # imported here: the search stack loads models and the store
 
     return retrieve(query, index=index, settings=settings, filters=filters)
 
@@ -126,7 +126,7 @@ def _retrieve_turn(
 ) -> Retrieval:
     """Evidence for one turn. A follow-up is searched both as rewritten and as asked, and the two rankings fused,
     so its new topic ("and what about shelters?") is not drowned by the words of the previous question."""
-    from assistant.search import fuse
+    from assistant.retrieval.fusion import fuse
 
     search = retriever or _retrieve
     combined = search(query, index=index, settings=settings, filters=filters)

@@ -75,7 +75,7 @@ def print_hits(query: str, retrieval, out: TextIO) -> None:
 
 def run_search(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     """`lessons search`: one question, or a batch file with one question per line."""
-    from assistant.search import retrieve, SearchIndex
+    from assistant.retrieval.search import retrieve, SearchIndex
 
     filters = parse_where(args.where or [])
     if args.batch:
@@ -100,7 +100,7 @@ def run_search(args: argparse.Namespace, settings: Settings, out: TextIO = sys.s
 def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
     """`lessons ask`: a cited answer to one question."""
     from assistant.chat import answer_question
-    from assistant.search import SearchIndex
+    from assistant.retrieval.search import SearchIndex
 
     index = SearchIndex.open(settings)
     answer = answer_question(args.query, index=index, settings=settings, filters=parse_where(args.where or []), role=args.role)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from assistant.query import query_language
+from assistant.retrieval.question import query_language
 from assistant.quotes import Quote, best_quote, is_fragment, query_terms, semantic_quote, similarity
 from ingest.embed import Embedder
 from ingest.kinds import grouping_kind
@@ -20,7 +20,7 @@ from ingest.models import Kind, Passage
 from ingest.settings import Settings
 
 if TYPE_CHECKING:  # assistant.search imports nothing from here; the type is only for annotations
-    from assistant.search import Retrieval
+    from assistant.retrieval.search import Retrieval
 
 RECOMMENDATIONS = "Recommendations"
 LESSONS = "Lessons learned"

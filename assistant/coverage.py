@@ -19,7 +19,7 @@ from ingest.models import Filters
 from ingest.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.search import SearchIndex
+    from assistant.retrieval.search import SearchIndex
 
 Verdict = Literal["covered", "partly covered", "new"]
 _BULLET = re.compile(r"^\s*(?:[-*•–—·]+|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+")
@@ -101,7 +101,7 @@ def check_line(
     filters: Filters | None = None,
 ) -> CoverageRow:
     """The closest prior evidence for one line, scored and judged."""
-    from assistant.search import retrieve
+    from assistant.retrieval.search import retrieve
 
     hits = retrieve(line, index=index, settings=settings, filters=filters, k=CANDIDATES).hits
     if not hits:

@@ -27,7 +27,7 @@ from ingest.settings import PROJECT_ROOT, Settings
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
 
-    from assistant.search import Retrieval
+    from assistant.retrieval.search import Retrieval
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 REFUSAL_SENTENCE = "The sources provided do not answer this question."

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from assistant.chat import answer_question
-from assistant.search import retrieve, SearchIndex
+from assistant.retrieval.search import retrieve, SearchIndex
 from evals.metrics import load_gold
 from ingest.settings import Settings
 

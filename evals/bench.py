@@ -85,7 +85,7 @@ def measure_ingest(work: Path, *, passages: int, compare: int, seed: int, llama:
     """The real ingestion run, with embedding and storing timed separately, and its two comparisons."""
     from ingest.embed import get_embedder
     from ingest.pipeline import embedding_text, ingest_paths
-    from ingest.store import Store, open_store
+    from ingest.store import open_store, Store
 
     settings = Settings(data_dir=work / "ingest", embedders=["e5"], threads=2, llm=None)
     for old in (work / "ingest", work / "ingest-corpus"):  # always a fresh run
@@ -150,8 +150,8 @@ def measure_ingest(work: Path, *, passages: int, compare: int, seed: int, llama:
 
 def measure_point(size: int, work: Path, base, *, args, queries: list[str]) -> dict:
     """Build one point and measure it (and llama-index on it) in fresh processes."""
-    from assistant.dense_matrix import DenseMatrix
-    from ingest.keyword_index import load_or_build
+    from ingest.snapshot.dense import DenseMatrix
+    from ingest.snapshot.build import load_or_build_keyword, snapshot_folder
     from ingest.store import open_store
 
     data = work / f"n{size}"
@@ -162,12 +162,12 @@ def measure_point(size: int, work: Path, base, *, args, queries: list[str]) -> d
     out = {"size": size, **write_point(settings, docs, sparse)}
     store = open_store(settings)
     start = time.perf_counter()
-    keyword = load_or_build(store, settings)
+    keyword = load_or_build_keyword(store, settings)
     out["bm25_build_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    dense = DenseMatrix.load_or_build(store, keyword, embedder="e5", data_dir=data)
+    dense = DenseMatrix.load_or_build(store, keyword, embedder="e5", folder=snapshot_folder(settings, keyword.fingerprint))
     out["matrix_build_s"] = time.perf_counter() - start
-    out["disk_mb"] = {part: disk_mb(data / part) for part in ("chroma", "bm25", "vectors")}
+    out["disk_mb"] = {part: disk_mb(data / part) for part in ("chroma", "snapshot")}
     qfile = work / "queries.json"
     qfile.write_text(json.dumps(queries), encoding="utf-8")
     out["probe"] = spawn("evals.bench_probe", "--data-dir", str(data), "--queries", str(qfile),

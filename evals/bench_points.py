@@ -16,20 +16,17 @@ from evals.bench_corpus import derive_documents
 from ingest.models import Document, Passage
 from ingest.settings import Settings
 
-BATCH = 5000  # records per Chroma add
-COLLECTION = "passages_e5"
 
 PointDoc = tuple[Document, list[Passage], np.ndarray, list[int]]  # document, passages, vectors, source rows
 
 
 def real_base(settings: Settings) -> tuple[list[Passage], np.ndarray, list, dict]:
     """The ingested passages, their stored dense vectors and sparse vectors (None when absent), and the manifest."""
-    from assistant.dense_matrix import fetch_vectors
     from ingest.store import open_store
 
     store = open_store(settings)
     passages, sparse = store.passages_and_sparse()
-    vectors = fetch_vectors(store.client.get_collection(COLLECTION, embedding_function=None), "e5", passages)
+    vectors = store.stored_vectors("e5", [p.id for p in passages])
     return passages, vectors, [sparse.get(p.id) for p in passages], store.manifest()
 
 
@@ -50,34 +47,24 @@ def point_documents(size: int, base: list[Passage], vectors: np.ndarray, manifes
 
 
 def write_point(settings: Settings, docs: Iterator[PointDoc], sparse: list) -> dict:
-    """Passages into Chroma in batches (with their sparse vectors), then each document's manifest record,
-    exactly as `Store.replace_document` would leave them."""
+    """Passages into Chroma (with their sparse vectors), then each document's manifest record, exactly as
+    `Store.replace_document` would leave them, but in pages across documents."""
     from ingest.embed import DIM, model_identity
     from ingest.pipeline import recipe
-    from ingest.sparse import METADATA_KEY, encode_sparse
-    from ingest.store import DocRecord, open_store, passage_metadata
+    from ingest.store import DocRecord, open_store
 
     store = open_store(settings)
     model = model_identity("e5")
     store.ensure_collection("e5", model=model, dim=DIM)
-    col = store.client.get_collection(COLLECTION, embedding_function=None)
     docs = list(docs)
     passages = [p for _, ps, _, _ in docs for p in ps]
     sources = [s for *_, rows in docs for s in rows]
     vectors = np.concatenate([v for _, _, v, _ in docs]).astype(np.float32)
     start = time.perf_counter()
-    for i in range(0, len(passages), BATCH):
-        metas = []
-        for p, src in zip(passages[i : i + BATCH], sources[i : i + BATCH], strict=True):
-            meta = passage_metadata(p)
-            if sparse[src] is not None:
-                meta[METADATA_KEY] = encode_sparse(sparse[src])
-            metas.append(meta)
-        col.add(ids=[p.id for p in passages[i : i + BATCH]], embeddings=vectors[i : i + BATCH], metadatas=metas,
-                documents=[p.text for p in passages[i : i + BATCH]])
+    store.add_passages("e5", passages, vectors, sparse=[sparse[src] for src in sources])
     add_s = time.perf_counter() - start
     for doc, ps, _, _ in docs:  # manifest last: a document counts only once all its passages are in
-        store._put_record(DocRecord(doc_id=doc.doc_id, sha256=doc.sha256, path=doc.path, meta=doc.meta,
+        store.put_record(DocRecord(doc_id=doc.doc_id, sha256=doc.sha256, path=doc.path, meta=doc.meta,
                                     passages=len(ps), models={"e5": model}, recipe=recipe(settings)))
     return {"passages": len(passages), "documents": len(docs), "chroma_add_s": add_s,
             "write_s": time.perf_counter() - start}

@@ -70,18 +70,19 @@ def timing(out: dict, key: str, owner: object, name: str) -> Iterator[None]:
 
 def probe(data_dir: Path, queries: list[str], *, t0: float, repeats: int) -> dict:
     """Every serving-side figure for the index in `data_dir` (see the module docstring)."""
-    import assistant.search as search
+    import assistant.retrieval.search as search
+    import ingest.snapshot.build as snapshot_build
     from assistant.chat import answer_question
-    from assistant.dense_matrix import DenseMatrix
+    from ingest.snapshot.dense import DenseMatrix
     from ingest.settings import Settings
 
     out: dict = {"import_s": time.time() - t0}
     settings = Settings(data_dir=data_dir, embedders=["e5"], threads=2, llm=None)
     start = time.perf_counter()
     with ExitStack() as patches:  # the parts of SearchIndex.open, timed where it calls them
-        patches.enter_context(timing(out, "bm25_metadata_load_s", search, "load_or_build"))
+        patches.enter_context(timing(out, "bm25_metadata_load_s", snapshot_build, "load_or_build_keyword"))
         patches.enter_context(timing(out, "dense_matrix_load_s", DenseMatrix, "load_or_build"))
-        patches.enter_context(timing(out, "document_names_s", search, "document_names"))
+        patches.enter_context(timing(out, "document_names_s", snapshot_build, "load_or_build_names"))
         index = search.SearchIndex.open(settings)
     out["open_s"] = time.perf_counter() - start
     answer = answer_question(queries[0], index=index, settings=settings)
@@ -106,7 +107,8 @@ def probe(data_dir: Path, queries: list[str], *, t0: float, repeats: int) -> dic
 def stage_split(index, queries: list[str]) -> dict[str, dict[str, float]]:
     """Milliseconds of each stage of `retrieve` alone (query embedding, BM25, sparse when searched, the dense
     matrix) per filter, and Chroma's own `where`-filtered HNSW query as a reference (not on the query path)."""
-    from assistant import dense_matrix, search
+    from assistant.retrieval import search
+    from ingest.snapshot import dense as dense_matrix
 
     cfg, embedder, dense = index.settings.search, index.embedders["e5"], index.dense["e5"]
     queries = queries[:8]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from assistant.query import Unknowns
+from assistant.retrieval.refusal import Unknowns
 from evals.baselines import Baseline, bm25_baseline, llamaindex_baseline, stock_nodes
 from evals.metrics import GoldItem, QueryOutcome, calibrate_threshold, fold, is_relevant, load_gold, select
 from evals.refusal_fit import fit_unknown_penalty
@@ -66,7 +66,7 @@ def batch_retrieve(
     questions: Iterable[str], *, index: object, settings: Settings, k: int | None = None, filters: Filters | None = None
 ) -> Iterator[object]:
     """Retrieve for each question in turn (blank lines skipped); yields `Retrieval`s for `search --batch`."""
-    from assistant.search import retrieve
+    from assistant.retrieval.search import retrieve
 
     for question in questions:
         if question.strip():
@@ -109,7 +109,8 @@ def prepare_index(settings: Settings, variants: list[Variant], *, index_dir: Pat
 
 def run_lessons(label: str, settings: Settings, items: list[GoldItem], *, k: int) -> tuple[SystemResult, list[str]]:
     """Run every item through `retrieve` on one settings variant; also returns the collection's passage texts."""
-    from assistant.search import refusal_scale, retrieve, SearchIndex
+    from assistant.retrieval.refusal import refusal_scale
+    from assistant.retrieval.search import retrieve, SearchIndex
 
     index = SearchIndex.open(settings)
     texts = [p.text for p in index.store.all_passages()]

@@ -12,7 +12,7 @@ import math
 
 from pydantic import BaseModel
 
-from assistant.query import should_refuse, Unknowns
+from assistant.retrieval.refusal import should_refuse, Unknowns
 from evals.metrics import QueryOutcome, refusal_scores
 from ingest.settings import RefusalCutoffs
 

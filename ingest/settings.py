@@ -53,7 +53,8 @@ class SearchSettings(BaseModel):
     language_penalty: float = 0.1  # passage neither in the question's language nor in English
     language_calibration: bool = False  # subtract each passage language's mean dense similarity before ranking
     bm25_weight_foreign: float = 1.0  # BM25 weight multiplier for non-English questions
-    glossary: Path | None = PROJECT_ROOT / "assistant" / "glossary.yaml"  # cross-language keyword expansion; None = off
+    # cross-language keyword expansion: "shipped" (the assistant's own glossary.yaml), a file, or None = off
+    glossary: Literal["shipped"] | Path | None = "shipped"
     # refusal on e5's scale (see RefusalCutoffs); the penalty fitted on the tuning split (0.68-0.76 do as well)
     refusal_threshold: float = 0.80
     refusal_threshold_named: float = 0.87

@@ -17,7 +17,7 @@ from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_completion_callback
 from pydantic import Field
 
-from assistant.search import Retrieval
+from assistant.retrieval.search import Retrieval
 from assistant.answer.types import Hit
 from ingest.models import Kind, Passage
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.chat import answer_question
-from assistant.search import SearchIndex
+from assistant.retrieval.search import SearchIndex
 from evals.metrics import load_gold
 from tests.app_server import seeded_settings
 

@@ -186,7 +186,7 @@ def test_answers_from_a_real_index(tmp_settings):
 
     import yaml
 
-    from assistant.search import SearchIndex
+    from assistant.retrieval.search import SearchIndex
     from ingest.pipeline import ingest_paths
 
     corpus = tmp_settings.corpus_dir

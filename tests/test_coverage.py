@@ -65,7 +65,7 @@ def test_verdict_thresholds() -> None:
 @pytest.fixture(scope="module")
 def index_and_settings(tmp_path_factory):
     """A SearchIndex over an ingested copy of the seed corpus (e5)."""
-    from assistant.search import SearchIndex
+    from assistant.retrieval.search import SearchIndex
 
     settings = seeded_settings(tmp_path_factory.mktemp("coverage"))
     return SearchIndex.open(settings), settings

@@ -281,7 +281,7 @@ def test_eval_end_to_end_on_a_small_corpus(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_batch_retrieve_yields_one_retrieval_per_question(tmp_path):
-    from assistant.search import SearchIndex
+    from assistant.retrieval.search import SearchIndex
     from evals.harness import batch_retrieve, prepare_index
 
     corpus = tmp_path / "corpus"

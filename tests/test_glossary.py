@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.glossary import Glossary, load_glossary
-from ingest.keyword_index import KeywordIndex
+from assistant.retrieval.glossary import Glossary, load_glossary
+from ingest.snapshot.keyword import KeywordIndex
 from ingest.models import Passage
 
 GLOSSARY = Glossary.from_groups([

@@ -3,18 +3,16 @@
 Chroma's HNSW answers an unfiltered query in about a millisecond when asked for ids and distances only,
 but a `where` filter (and the "complete documents only" `$in` over every document id) costs hundreds of
 milliseconds at 100k. So:
-- unfiltered: ask Chroma for ids + distances (over-fetching a little), take the passages from the keyword
-  index's snapshot (which holds exactly the complete documents), and drop any id it does not know;
+- unfiltered: ask the store for HNSW ids + similarities (`Store.nearest_ids`, over-fetching a little), take the
+  passages from the snapshot (which holds exactly the complete documents), and drop any id it does not know;
 - filtered: build the row mask from numpy metadata columns and score the selected rows exactly, by brute-force
-  cosine over a float32 matrix of every stored vector (memory-mapped from data_dir/vectors/<fingerprint>).
-Both read the same snapshot as BM25 (`KeywordIndex.fingerprint`), so the two signals always agree;
-`assistant.search.SearchIndex` holds one `DenseMatrix` per embedder next to its keyword index.
+  cosine over a float32 matrix of every stored vector (memory-mapped from the snapshot folder, `<embedder>.npy`).
+Both read the same snapshot as BM25 (`KeywordIndex.fingerprint`), so the signals always agree.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,69 +24,45 @@ from ingest.embed import DIM
 from ingest.models import Filters, Passage
 
 if TYPE_CHECKING:
-    from ingest.keyword_index import KeywordIndex
+    from ingest.snapshot.keyword import KeywordIndex
     from ingest.store import Store
 
-COLLECTION_PREFIX = "passages_"
-_FETCH = 2000  # ids per Chroma get when building the matrix
 _SLACK = 20  # extra unfiltered results, to replace ids of documents outside the snapshot
 # One BLAS thread for the matrix-vector product: it is memory-bound, and OpenBLAS's extra threads keep spinning
 # after it, taking the cores from the embedding model's next pass (measured: query passes 2.5x slower).
 _BLAS = ThreadpoolController()
 
 
-def fetch_vectors(col, embedder: str, passages: list[Passage]) -> np.ndarray:
-    """Every passage's stored vector from a Chroma collection, in the order of `passages`."""
-    if not passages:
-        return np.zeros((0, DIM), dtype=np.float32)
-    row = {p.id: i for i, p in enumerate(passages)}
-    matrix: np.ndarray | None = None
-    filled = 0
-    for start in range(0, len(passages), _FETCH):
-        got = col.get(ids=[p.id for p in passages[start : start + _FETCH]], include=["embeddings"])
-        vectors = np.asarray(got["embeddings"], dtype=np.float32)
-        if matrix is None:
-            matrix = np.zeros((len(passages), vectors.shape[1]), dtype=np.float32)
-        matrix[[row[i] for i in got["ids"]]] = vectors
-        filled += len(got["ids"])
-    if matrix is None or filled != len(passages):
-        raise RuntimeError(f"{embedder}: {filled} stored vectors for {len(passages)} passages; re-run ingestion")
-    return matrix
-
-
 class DenseMatrix:
     """One embedder's vectors, rows in the order of a keyword index's passages, with their filter columns."""
 
-    def __init__(self, matrix: np.ndarray, keyword: KeywordIndex, collection) -> None:
+    def __init__(self, matrix: np.ndarray, keyword: KeywordIndex, store: Store | None, embedder: str) -> None:
         self.matrix = matrix
-        self.collection = collection  # the embedder's Chroma collection, for unfiltered HNSW queries
+        self.store = store  # for unfiltered HNSW queries (None when nothing is indexed)
+        self.embedder = embedder
         self.fingerprint = keyword.fingerprint
         self.passages = keyword.passages
         self.by_id = {p.id: p for p in keyword.passages}
         self.columns = keyword.columns  # the keyword index's filter columns: one set per snapshot
 
     @classmethod
-    def load_or_build(cls, store: Store, keyword: KeywordIndex, *, embedder: str, data_dir: Path) -> DenseMatrix:
-        """The matrix for the keyword index's snapshot: memory-mapped from disk, or fetched from Chroma and saved."""
+    def load_or_build(cls, store: Store, keyword: KeywordIndex, *, embedder: str, folder: Path) -> DenseMatrix:
+        """The matrix for the keyword index's snapshot: memory-mapped from `folder`, or read from the store
+        and saved there."""
         if not keyword.passages:  # nothing ingested yet: no collection to read
-            return cls(np.zeros((0, DIM), dtype=np.float32), keyword, None)
-        col = store.client.get_collection(COLLECTION_PREFIX + embedder, embedding_function=None)
-        root = Path(data_dir) / "vectors"
-        path = root / keyword.fingerprint / f"{embedder}.npy"
+            return cls(np.zeros((0, DIM), dtype=np.float32), keyword, None, embedder)
+        path = Path(folder) / f"{embedder}.npy"
         if path.is_file():
             matrix = np.load(path, mmap_mode="r")
             if matrix.shape[0] == len(keyword.passages):
-                return cls(matrix, keyword, col)
-        matrix = fetch_vectors(col, embedder, keyword.passages)
+                return cls(matrix, keyword, store, embedder)
+        matrix = store.stored_vectors(embedder, [p.id for p in keyword.passages])
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{embedder}-", suffix=".npy", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             np.save(fh, matrix)
         os.replace(tmp, path)
-        for old in root.iterdir():
-            if old.is_dir() and old.name != keyword.fingerprint:
-                shutil.rmtree(old, ignore_errors=True)
-        return cls(np.load(path, mmap_mode="r"), keyword, col)
+        return cls(np.load(path, mmap_mode="r"), keyword, store, embedder)
 
     def exact(self, vector: np.ndarray, *, k: int, mask: np.ndarray | None = None) -> list[tuple[Passage, float]]:
         """The k rows (among `mask`) with the highest cosine similarity to `vector`, computed exactly."""
@@ -107,11 +81,10 @@ class DenseMatrix:
 
 def hnsw_unfiltered(dense: DenseMatrix, vector: np.ndarray, *, k: int) -> list[tuple[Passage, float]]:
     """Chroma's HNSW for ids and distances only; passages from the snapshot; exact search if too many are unknown."""
-    if dense.collection is None or not dense.passages:
+    if dense.store is None or not dense.passages:
         return []
-    got = dense.collection.query(query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
-                    n_results=k + _SLACK, include=["distances"])
-    pairs = [(dense.by_id[i], 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0]) if i in dense.by_id]
+    found = dense.store.nearest_ids(dense.embedder, vector, n=k + _SLACK)
+    pairs = [(dense.by_id[i], s) for i, s in found if i in dense.by_id]
     if len(pairs) < min(k, len(dense.passages)):
         return dense.exact(vector, k=k)
     return pairs[:k]

@@ -1,41 +1,32 @@
-"""BM25 keyword search over all stored passages (bm25s), persisted next to the vector store.
+"""BM25 keyword search over all stored passages (bm25s), saved in the search snapshot's folder.
 
 Words are stemmed with the Snowball stemmer of the passage's language (`ingest.lang`: English, French,
 Spanish, Swedish, Norwegian for Nynorsk/Bokmål; English for any other) and then accent-folded, so
 "tilrådingane" and "tilrading" meet. A query word contributes its stem in every language the index holds
-(English always), so it finds any of them without knowing which one it is in. The index on disk is keyed by `store.fingerprint()`: any process that
-sees a different fingerprint rebuilds from `store.passages_and_sparse()`, so new documents show up.
-Filters are applied inside the search, as a row mask from the passages' metadata columns. Next to BM25 it keeps
+(English always), so it finds any of them without knowing which one it is in. It is part of the search snapshot
+(`ingest.snapshot.build`), keyed by `store.fingerprint()`. Filters are applied inside the search, as a row mask from the passages' metadata columns. Next to BM25 it keeps
 the passages' e5 sparse "latent terms" vectors as one sparse matrix (rows in passage order, stored by columns so
 that a query reads only its own terms; none when no passage has one), its arrays memory-mapped from disk.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
-from pathlib import Path
 from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import bm25s
 import numpy as np
 from scipy import sparse as sp
 
 from ingest.lang import fold, snowball, stemmer, stopwords
-from ingest.metadata_columns import MetadataColumns
 from ingest.models import Filters, Passage
-from ingest.settings import Settings
+from ingest.snapshot.columns import MetadataColumns
 from ingest.sparse import SPARSE_DIM, SparseVector, sparse_matrix
-
-if TYPE_CHECKING:
-    from ingest.store import Store
 
 _WORD = re.compile(r"\w\w+")
 QUERY_LANGUAGES = ("english", "norwegian")  # a query's stemmings when no index says which languages it holds
-_DONE = "fingerprint.txt"  # written last: a folder without it is incomplete
+DONE = "fingerprint.txt"  # written last: a folder without it is incomplete
 _SPARSE = "sparse"  # sparse.data.npy, sparse.indices.npy, sparse.indptr.npy (csc): memory-mapped at load
 _MATRIX_PARTS = ("data", "indices", "indptr")
 
@@ -118,12 +109,12 @@ class KeywordIndex:
                 np.save(folder / f"{_SPARSE}.{part}.npy", getattr(self.sparse, part))
         with open(folder / "passages.jsonl", "w", encoding="utf-8") as fh:
             fh.writelines(p.model_dump_json() + "\n" for p in self.passages)
-        (folder / _DONE).write_text(self.fingerprint, encoding="utf-8")
+        (folder / DONE).write_text(self.fingerprint, encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex:
         """Read an index written by `save` (score arrays memory-mapped)."""
-        fingerprint = (folder / _DONE).read_text(encoding="utf-8").strip()
+        fingerprint = (folder / DONE).read_text(encoding="utf-8").strip()
         with open(folder / "passages.jsonl", encoding="utf-8") as fh:
             passages = [Passage.model_validate_json(line) for line in fh if line.strip()]
         bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False) if passages else None
@@ -197,41 +188,3 @@ class KeywordIndex:
                             dtype=np.float32).ravel()
         mask = self.columns.mask(filters)
         return self._top(scores, mask, k)
-
-
-def _snapshot(store: Store) -> tuple[str, list[Passage], dict[str, SparseVector]]:
-    """Passages, their sparse vectors and the fingerprint they belong to (retried if an ingestion commits
-    in between)."""
-    for _ in range(5):
-        before = store.fingerprint()
-        passages, sparse = store.passages_and_sparse()
-        if store.fingerprint() == before:
-            return before, passages, sparse
-    return before, passages, sparse
-
-
-def load_or_build(store: Store, settings: Settings) -> KeywordIndex:
-    """The keyword index for the store's current content: loaded from disk, or rebuilt and saved."""
-    root = Path(settings.data_dir) / "bm25"
-    folder = root / store.fingerprint()
-    if (folder / _DONE).exists():
-        try:
-            return KeywordIndex.load(folder)
-        except (OSError, ValueError):
-            pass  # damaged: rebuild below
-    fingerprint, passages, sparse = _snapshot(store)
-    index = KeywordIndex.build(passages, fingerprint=fingerprint, sparse=sparse)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
-    index.save(tmp)
-    final = root / fingerprint
-    if final.exists():
-        shutil.rmtree(final, ignore_errors=True)
-    try:
-        os.replace(tmp, final)
-    except OSError:  # another process put the same index there first
-        shutil.rmtree(tmp, ignore_errors=True)
-    for old in root.iterdir():
-        if old.name != fingerprint and not old.name.startswith(".build-"):
-            shutil.rmtree(old, ignore_errors=True)
-    return index

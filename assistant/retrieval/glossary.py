@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, TypeAdapter
 
-from ingest.keyword_index import query_tokens
+from ingest.snapshot.keyword import query_tokens
 
-DEFAULT_GLOSSARY = Path(__file__).resolve().with_name("glossary.yaml")
+SHIPPED_GLOSSARY = Path(__file__).resolve().with_name("glossary.yaml")
 
 
 class Term(BaseModel):
@@ -58,8 +58,9 @@ class Glossary(BaseModel):
 
 
 @lru_cache(maxsize=4)
-def load_glossary(path: Path = DEFAULT_GLOSSARY) -> Glossary:
+def load_glossary(path: Path | str = SHIPPED_GLOSSARY) -> Glossary:
     """Read and validate a glossary file (a YAML list of word lists); a clear error names a bad file."""
+    path = SHIPPED_GLOSSARY if path == "shipped" else Path(path)
     try:
         groups = TypeAdapter(list[list[str]]).validate_python(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValueError) as exc:
