@@ -18,10 +18,12 @@ VOCABULARY: list[tuple[Kind, str, str, str]] = [
     (Kind.challenge, r"\bchallenges?\b|utfordring", r"challenge", r"challenge|utfordring|desafío|difficult"),
     (Kind.good_practice, r"\b(good|best|promising) practices?\b|god praksis|beste praksis", r"(good|best) practice",
      r"good practice|best practice|innovat|example|buenas práctica|god praksis"),
-    (Kind.lesson, r"\blessons?[- ]+learn|lærdom|læringspunkt", r"lesson|lærdom", r"lesson|lærdom|lecci|learned|learnt"),
+    (Kind.lesson, r"\blessons?[- ]+learn|lærdom|læringspunkt", r"lesson|lærdom",
+     r"lesson|lærdom|lecci|learned|learnt"),
     (Kind.recommendation, r"recommendation|tilråd|tiltaking|anbefaling", r"tilråding|recommendation|anbefaling",
      r"recommend|tilråd|tilrår|recomenda"),
-    (Kind.finding, r"\bfindings?\b|\bfunn\b", r"finding|funn", r"finding|funn|conclusion|konklusjon|hallazgo|impact|result"),
+    (Kind.finding, r"\bfindings?\b|\bfunn\b", r"finding|funn",
+     r"finding|funn|conclusion|konklusjon|hallazgo|impact|result"),
 ]
 SECTION_KINDS = [(kind, re.compile(section, re.IGNORECASE)) for kind, section, _, _ in VOCABULARY]
 ITEM_LABEL_KINDS = [(kind, re.compile(rf"^({label})\s*\d+", re.IGNORECASE)) for kind, _, label, _ in VOCABULARY]

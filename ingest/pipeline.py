@@ -28,7 +28,7 @@ from ingest.passages import make_passages
 from ingest.settings import Settings
 from ingest.snapshot.build import build_snapshot
 from ingest.sparse import SPARSE_EMBEDDER, SPARSE_TOP_K, sparse_enabled
-from ingest.store import DocRecord, open_store, Store
+from ingest.store import DocRecord, Store, open_store
 from ingest.structure import parse_blocks
 from ingest.write import embedding_text, write_documents  # noqa: F401 - embedding_text: public here too
 

@@ -6,6 +6,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+
 from answer_helpers import (
     CORPUS,
     FakeLLM,
@@ -16,9 +17,8 @@ from answer_helpers import (
     unodc_findings,
     unodc_shelter_recommendation,
 )
-
-from assistant.chat import answer_question, corpus_coverage, is_followup, rewrite_followup, stream_answer
-from assistant.compose import REFUSAL
+from assistant.answer.chat import answer_question, corpus_coverage, is_followup, rewrite_followup, stream_answer
+from assistant.answer.compose import REFUSAL
 from assistant.answer.types import Answer
 from ingest.models import CatalogEntry
 from ingest.settings import AnswerSettings, Settings
@@ -29,7 +29,7 @@ PRIVATE = "What lessons were learned about engaging the private sector?"
 
 
 class Recorder:
-    """A retriever standing in for assistant.search.retrieve: records the query, returns a fixed retrieval."""
+    """A retriever standing in for assistant.retrieval.search.retrieve: records the query, returns a fixed retrieval."""
 
     def __init__(self, retrieval):
         self.retrieval = retrieval

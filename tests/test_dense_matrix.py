@@ -1,5 +1,5 @@
-"""The dense path (ingest/snapshot/dense.py, used by assistant.retrieval.search.vector_search) returns what Chroma's own
-filtered query returns, and only passages of the snapshot it was loaded with."""
+"""The dense path (ingest/snapshot/dense.py, used by assistant.retrieval.search.vector_search) returns what
+Chroma's own filtered query returns, and only passages of the snapshot it was loaded with."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import itertools
 import numpy as np
 import pytest
 
-from ingest.snapshot.dense import DenseMatrix
-from ingest.snapshot.columns import MetadataColumns
 from assistant.retrieval.search import vector_search
 from ingest.embed import DIM
-from ingest.snapshot.build import open_snapshot, snapshot_folder
 from ingest.models import CatalogEntry, Document, Filters, Kind
+from ingest.snapshot.build import open_snapshot, snapshot_folder
+from ingest.snapshot.columns import MetadataColumns
+from ingest.snapshot.dense import DenseMatrix
 from ingest.store import open_store
 from ingest_helpers import make_passage
 

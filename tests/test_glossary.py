@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.retrieval.glossary import Glossary, load_glossary
-from ingest.snapshot.keyword import KeywordIndex
 from ingest.models import Passage
+from ingest.snapshot.keyword import KeywordIndex
 
 GLOSSARY = Glossary.from_groups([
     ["recommendation", "tilråding", "recomendación"],

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ingest.snapshot import keyword as keyword_index
 from ingest.embed import DIM
-from ingest.snapshot.build import load_or_build_keyword
-from ingest.snapshot.keyword import KeywordIndex, passage_tokens, query_tokens
 from ingest.lang import fold
 from ingest.models import CatalogEntry, Document, Filters, Kind
+from ingest.snapshot import keyword as keyword_index
+from ingest.snapshot.build import load_or_build_keyword
+from ingest.snapshot.keyword import KeywordIndex, passage_tokens, query_tokens
 from ingest.store import open_store
 from ingest_helpers import make_passage
 
@@ -48,6 +48,22 @@ def test_tokens_drop_stopwords_and_stem_by_language():
     assert passage_tokens("tilrådingane og evalueringa", language="nn") == ["tilrading", "evaluering"]
     assert "recommend" in query_tokens("recommendations") and "tilrading" in query_tokens("tilrådingane")
     assert query_tokens("the and of") == []
+
+
+def test_spanish_french_and_swedish_passages_get_their_own_stemmer_and_stopwords():
+    assert passage_tokens("Las recomendaciones para los albergues", language="es") == ["recomend", "alberg"]
+    assert passage_tokens("Les recommandations pour les refuges", language="fr") == ["recommand", "refug"]
+    assert passage_tokens("Rekommendationerna för skyddade boenden", language="sv") == ["rekommendation", "skydd",
+                                                                                        "boend"]
+
+
+def test_a_query_is_stemmed_in_every_language_the_index_holds():
+    spanish = make_passage("es", 0, "Las recomendaciones para los albergues de víctimas de trata.", language="es")
+    english = make_passage("en", 0, "Recommendations on hotline data protection.")
+    index = KeywordIndex.build([spanish, english], fingerprint="fp")
+    assert index.languages == ("english", "spanish")
+    assert ids(index.search("recomendación albergue", k=2)) == [spanish.id]  # Spanish stems meet Spanish ones
+    assert KeywordIndex.build([english], fingerprint="fp").languages == ("english",)
 
 
 def test_stemmed_english_match_ranks_the_densest_passage_first(index):

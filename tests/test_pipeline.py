@@ -11,10 +11,10 @@ import pytest
 
 from ingest import pipeline, write
 from ingest.embed import model_identity
-from ingest.snapshot.build import load_or_build_keyword
 from ingest.lock import IngestLocked, ingest_lock
 from ingest.models import Filters
 from ingest.pipeline import ingest_paths
+from ingest.snapshot.build import load_or_build_keyword
 from ingest.store import open_store
 from ingest_helpers import SMALL_CORPUS, write_catalog, write_doc
 

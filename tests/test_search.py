@@ -10,16 +10,16 @@ import zlib
 import numpy as np
 import pytest
 
+from assistant.answer.types import Hit
+from assistant.retrieval.fusion import diversify, fuse
 from assistant.retrieval.question import intended_kinds, language_affinity, named_documents
 from assistant.retrieval.refusal import should_refuse, unknown_terms
-from ingest.snapshot.names import document_names
-from assistant.retrieval.fusion import diversify, fuse
-from assistant.retrieval.search import retrieve, SearchIndex
-from evals.metrics import is_relevant
-from ingest.snapshot.keyword import KeywordIndex
-from assistant.answer.types import Hit
+from assistant.retrieval.search import SearchIndex, retrieve
+from evals.quality.metrics import is_relevant
 from ingest.models import Filters, Kind, Passage
 from ingest.settings import PROJECT_ROOT
+from ingest.snapshot.keyword import KeywordIndex
+from ingest.snapshot.names import document_names
 from tests.app_server import seeded_settings
 
 

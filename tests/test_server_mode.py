@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from chroma_server import chroma_server  # noqa: F401 - the fixture
-from ingest.snapshot.build import load_or_build_keyword
 from ingest.settings import PROJECT_ROOT, Settings
+from ingest.snapshot.build import load_or_build_keyword
 from ingest.store import open_store
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -105,7 +105,7 @@ def test_keyword_index_matches_what_the_server_holds(served):
 
 
 def test_a_second_process_sees_documents_ingested_by_another(served, tmp_path):
-    from assistant.retrieval.search import retrieve, SearchIndex
+    from assistant.retrieval.search import SearchIndex, retrieve
 
     url, root = served
     live = SearchIndex.open(settings_for(url, root / "live"))  # a long-running reader, opened before the ingestion

@@ -25,7 +25,7 @@ from ingest.settings import Settings
 from ingest.snapshot.build import Snapshot, open_snapshot
 from ingest.snapshot.dense import DenseMatrix, nearest
 from ingest.snapshot.keyword import KeywordIndex
-from ingest.store import open_store, Store
+from ingest.store import Store, open_store
 
 
 class Retrieval(BaseModel):

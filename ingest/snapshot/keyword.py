@@ -4,8 +4,8 @@ Words are stemmed with the Snowball stemmer of the passage's language (`ingest.l
 Spanish, Swedish, Norwegian for Nynorsk/Bokmål; English for any other) and then accent-folded, so
 "tilrådingane" and "tilrading" meet. A query word contributes its stem in every language the index holds
 (English always), so it finds any of them without knowing which one it is in. It is part of the search snapshot
-(`ingest.snapshot.build`), keyed by `store.fingerprint()`. Filters are applied inside the search, as a row mask from the passages' metadata columns. Next to BM25 it keeps
-the passages' e5 sparse "latent terms" vectors as one sparse matrix (rows in passage order, stored by columns so
+(`ingest.snapshot.build`), keyed by `store.fingerprint()`. Filters are applied inside the search, as a row mask
+from the passages' metadata columns. Next to BM25 it keeps the passages' e5 sparse "latent terms" vectors as one sparse matrix (rows in passage order, stored by columns so
 that a query reads only its own terms; none when no passage has one), its arrays memory-mapped from disk.
 """
 

@@ -9,16 +9,19 @@ import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
-from assistant.app_context import AppContext
-from assistant.coverage import CSV_COLUMNS, CoverageRow, check_coverage, split_lines
-from assistant.feedback import FeedbackRecord, Rating, record_feedback
-from assistant.render import export_markdown, rows_to_csv
-from assistant.uploads import UploadMeta, UploadRefused, UploadResult, add_document, parse_year
+from assistant.answer.chat import stream_answer
+from assistant.answer.coverage import CSV_COLUMNS, CoverageRow, check_coverage, split_lines
+from assistant.answer.feedback import FeedbackRecord, Rating, record_feedback
 from assistant.answer.types import Answer, parse_role
+from assistant.web.context import AppContext
+from assistant.web.render import export_markdown, rows_to_csv
+from assistant.web.uploads import UploadMeta, UploadRefused, UploadResult, add_document, parse_year
 from ingest.models import Filters
+
 
 class DocumentRow(BaseModel):
     """One indexed document as listed in the Documents tab."""
@@ -56,36 +59,19 @@ def parse_filters(filters_json: str | None) -> Filters | None:
     return None if filters.is_empty() else filters
 
 
-def ask(
-    ctx: AppContext,
-    question: str,
-    *,
-    history: list[tuple[str, str]] | None = None,
-    filters: Filters | None = None,
-    role: str | None = None,
-) -> Answer:
-    """Answer one question (follow-ups use the history) with citations."""
-    from assistant.chat import answer_question
-
-    return answer_question(
-        question, index=ctx.index, settings=ctx.settings, history=history, filters=filters, role=parse_role(role)
-    )
-
-
 def ask_stream(
-    ctx: AppContext,
-    question: str,
-    *,
-    history: list[tuple[str, str]] | None = None,
-    filters: Filters | None = None,
-    role: str | None = None,
+    ctx: AppContext, question: str, *, history: list[tuple[str, str]] | None = None, filters: Filters | None = None,
+    role: str | None = None, partial: bool = True,
 ) -> Iterator[str | Answer]:
-    """Partial answer texts as they are produced, then the final Answer."""
-    from assistant.chat import stream_answer
+    """Partial answer texts as they are produced (follow-ups use the history), then the final cited Answer."""
+    yield from stream_answer(question, index=ctx.index, settings=ctx.settings, history=history, filters=filters,
+                             role=parse_role(role), partial=partial)
 
-    yield from stream_answer(
-        question, index=ctx.index, settings=ctx.settings, history=history, filters=filters, role=parse_role(role)
-    )
+
+def ask(ctx: AppContext, question: str, **options: Any) -> Answer:
+    """Answer one question with citations (the options of `ask_stream`)."""
+    *_, answer = ask_stream(ctx, question, partial=False, **options)
+    return answer
 
 
 def coverage(ctx: AppContext, text: str, *, filters: Filters | None = None) -> list[CoverageRow]:

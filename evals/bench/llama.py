@@ -2,7 +2,7 @@
 
 Three modes, each printing one JSON object:
 - `ingest --texts T.json`: VectorStoreIndex over TextNodes of those texts, embedded by the same model through
-  evals.baselines.EmbedderAdapter (llama-index's own batching): passages/s.
+  evals.quality.baselines.EmbedderAdapter (llama-index's own batching): passages/s.
 - `query --export D --queries Q.json --persist P`: VectorStoreIndex (in memory, SimpleVectorStore) over nodes
   carrying the stored vectors; retriever latency p50/p95 with the benchmark filters as MetadataFilters; then
   persisted to P (time and size on disk); peak RSS.
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.bench_corpus import bench_filters
-from evals.bench_probe import peak_rss_mb, percentiles, timed
+from evals.bench.corpus import bench_filters
+from evals.bench.probe import peak_rss_mb, percentiles, timed
 from ingest.models import Filters, Passage
 
 TOP_K = 5
@@ -30,7 +30,7 @@ TOP_K = 5
 def _setup():
     from llama_index.core import Settings as LlamaSettings
 
-    from evals.baselines import EmbedderAdapter
+    from evals.quality.baselines import EmbedderAdapter
     from ingest.embed import get_embedder
 
     LlamaSettings.llm = None  # MockLLM: nothing touches the network

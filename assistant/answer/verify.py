@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.compose import make_citation
-from assistant.quotes import best_quote
+from assistant.answer.compose import make_citation
+from assistant.answer.quotes import DEFAULT_WEIGHTS, best_quote
 from assistant.answer.types import Citation, Hit
+from ingest.settings import QuoteWeights
 
 _MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _MARKER_RUN = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\](?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*")
@@ -66,7 +67,8 @@ def split_answer_sentences(line: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def verify_citations(text: str, hits: list[Hit], *, max_quote_words: int) -> Checked:
+def verify_citations(text: str, hits: list[Hit], *, max_quote_words: int,
+                     weights: QuoteWeights = DEFAULT_WEIGHTS) -> Checked:
     """Keep only sentences that cite a given source; renumber by first use; quote each used passage verbatim.
 
     Raises NoValidCitation when no sentence survives.
@@ -107,7 +109,7 @@ def verify_citations(text: str, hits: list[Hit], *, max_quote_words: int) -> Che
     citations = []
     for old, new in sorted(renumber.items(), key=lambda kv: kv[1]):
         passage = hits[old - 1].passage
-        quote = best_quote(" ".join(support[old]), passage, max_words=max_quote_words)
+        quote = best_quote(" ".join(support[old]), passage, max_words=max_quote_words, weights=weights)
         citations.append(make_citation(new, passage, quote.text))
     return Checked(text=body, citations=citations, dropped=dropped, unknown=sorted(set(unknown)))
 

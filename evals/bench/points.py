@@ -1,7 +1,7 @@
 """The benchmark's index points: stored straight into Chroma in batches, from the real ingestion run.
 
 A point no larger than the run takes whole real documents (their real dense and sparse vectors); a larger one
-is derived (evals.bench_corpus.derive_documents): each passage carries its source passage's dense vector with
+is derived (evals.bench.corpus.derive_documents): each passage carries its source passage's dense vector with
 a little noise and its source's sparse "latent terms" vector, so every search signal runs on every point.
 """
 
@@ -12,10 +12,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from evals.bench_corpus import derive_documents
+from evals.bench.corpus import derive_documents
 from ingest.models import Document, Passage
 from ingest.settings import Settings
-
 
 PointDoc = tuple[Document, list[Passage], np.ndarray, list[int]]  # document, passages, vectors, source rows
 

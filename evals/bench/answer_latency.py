@@ -1,7 +1,7 @@
 """Answer latency without an LLM over the gold questions: p50/p95 of `answer_question` next to `retrieve`
 alone (the baseline measured in the same run), so the ratio is the cost of composing a cited answer.
 
-    .venv/bin/python -m evals.answer_latency [--data-dir .lessons] [--repeat 2]
+    .venv/bin/python -m evals.bench.answer_latency [--data-dir .lessons] [--repeat 2]
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import statistics
 import time
 from pathlib import Path
 
-from assistant.chat import answer_question
-from assistant.retrieval.search import retrieve, SearchIndex
-from evals.metrics import load_gold
+from assistant.answer.chat import answer_question
+from assistant.retrieval.search import SearchIndex, retrieve
+from evals.quality.harness import GOLD_PATH
+from evals.quality.metrics import load_gold
 from ingest.settings import Settings
 
 
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     if not index.keyword.passages:  # an empty index refuses every question at once: no figure to report
         print(f"the index at {settings.data_dir} holds no passages; run `lessons ingest` first (or pass --data-dir)")
         return 2
-    questions = [g.question for g in load_gold(Path(__file__).with_name("gold.yaml"))]
+    questions = [g.question for g in load_gold(GOLD_PATH)]
     answer_question(questions[0], index=index, settings=settings)  # warm: models, caches
     timings: dict[str, list[float]] = {"retrieve": [], "answer": []}
     for _ in range(args.repeat):

@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from assistant.retrieval.refusal import Unknowns
-from evals.baselines import Baseline, bm25_baseline, llamaindex_baseline, stock_nodes
-from evals.metrics import GoldItem, QueryOutcome, calibrate_threshold, fold, is_relevant, load_gold, select
-from evals.refusal_fit import fit_unknown_penalty
-from evals.report import EvalReport, SystemResult, gold_counts, machine_description
+from evals.quality.baselines import Baseline, bm25_baseline, llamaindex_baseline, stock_nodes
+from evals.quality.metrics import GoldItem, QueryOutcome, calibrate_threshold, fold, is_relevant, load_gold, select
+from evals.quality.refusal_fit import fit_unknown_penalty
+from evals.quality.report import EvalReport, SystemResult, gold_counts, machine_description
 from ingest.models import Filters
 from ingest.settings import Settings
 
@@ -110,7 +110,7 @@ def prepare_index(settings: Settings, variants: list[Variant], *, index_dir: Pat
 def run_lessons(label: str, settings: Settings, items: list[GoldItem], *, k: int) -> tuple[SystemResult, list[str]]:
     """Run every item through `retrieve` on one settings variant; also returns the collection's passage texts."""
     from assistant.retrieval.refusal import refusal_scale
-    from assistant.retrieval.search import retrieve, SearchIndex
+    from assistant.retrieval.search import SearchIndex, retrieve
 
     index = SearchIndex.open(settings)
     texts = [p.text for p in index.store.all_passages()]
@@ -218,7 +218,7 @@ def _rel(path: Path) -> str:
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """The `lessons eval` options (the index-selecting options such as --embedder come from the main CLI)."""
     parser.add_argument("--split", choices=["test", "tuning", "all"], default="test", help="questions to report on")
-    parser.add_argument("--out", type=Path, help="also write the Markdown report here (e.g. evals/RESULTS.md)")
+    parser.add_argument("--out", type=Path, help="also write the Markdown report here (e.g. evals/quality/RESULTS.md)")
     parser.add_argument("--ablate", action="store_true", help="also run Lessons with one part changed at a time")
     parser.add_argument("--no-baselines", action="store_true", help="skip the llama-index and BM25 baselines")
     parser.add_argument("--gold", type=Path, default=GOLD_PATH, help="gold questions (YAML)")
@@ -244,18 +244,19 @@ def eval_handler(args: argparse.Namespace, settings: Settings, *, command: str =
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m evals.harness [--split ...] [--embedder e5] [--ablate] [--out evals/RESULTS.md]`."""
+def main(argv: list[str] | None = None, *, settings: Settings | None = None, command: str = "") -> int:
+    """`lessons eval [options]` (the CLI hands over its settings) or `python -m evals.quality.harness [options]`
+    (the index options --data-dir, --chroma-url, --embedder read here)."""
+    from assistant.cli import add_common_options, settings_from_args
+
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="lessons eval", description="Evaluate retrieval against the gold set.")
     add_eval_arguments(parser)
-    parser.add_argument("--embedder", action="append", metavar="NAME", help="e5, minilm (repeat for several)")
+    if settings is None:
+        add_common_options(parser, suppress=False)
     args = parser.parse_args(argv)
-    settings = Settings()
-    if args.embedder:
-        names = [n.strip() for v in args.embedder for n in v.split(",") if n.strip()]
-        settings = settings.model_copy(update={"embedders": list(dict.fromkeys(names))})
-    return eval_handler(args, settings, command=shlex.join(["lessons", "eval", *argv]))
+    settings = settings or settings_from_args(args)
+    return eval_handler(args, settings, command=command or shlex.join(["lessons", "eval", *argv]))
 
 
 if __name__ == "__main__":

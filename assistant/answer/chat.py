@@ -1,7 +1,7 @@
 """One chat turn: rewrite a follow-up with the conversation, retrieve, answer (LLM or extractive), never fail.
 
-`answer_question` returns the final Answer; `stream_answer` yields growing answer text for the chat
-window and then the same Answer. The LLM path always falls back to the extractive answer, with a
+`stream_answer` yields growing answer text for the chat window and then the final Answer; `answer_question`
+is the same turn without the partial texts. The LLM path always falls back to the extractive answer, with a
 notice, when the model is unavailable, fails, times out or cites nothing valid.
 """
 
@@ -13,11 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer.types import Role
-from assistant.compose import compose_answer
-from assistant.llm import LLMFailure, LLMUnavailable, cached_llm, llm_answer, stream_llm_answer
-from assistant.quotes import query_terms, stems
-from assistant.answer.types import Answer
+from assistant.answer.compose import compose_answer
+from assistant.answer.llm import LLMFailure, LLMUnavailable, cached_llm, llm_answer, stream_llm_answer
+from assistant.answer.quotes import query_terms, stems
+from assistant.answer.types import Answer, Role
 from ingest.models import Filters
 from ingest.settings import Settings
 
@@ -178,55 +177,26 @@ def quote_embedder(index: SearchIndex, settings: Settings) -> Embedder | None:
     return index.embedders.get("e5") if settings.answer.cross_language_quotes else None
 
 
-def answer_question(
-    question: str,
-    *,
-    index: SearchIndex,
-    settings: Settings,
-    history: History | None = None,
-    filters: Filters | None = None,
-    role: Role | None = None,
-    llm: LLM | None = None,
-    retriever: Callable[..., Retrieval] | None = None,
-) -> Answer:
+def stream_answer(
+    question: str, *, index: SearchIndex, settings: Settings, history: History | None = None,
+    filters: Filters | None = None, role: Role | None = None, llm: LLM | None = None,
+    retriever: Callable[..., Retrieval] | None = None, partial: bool = True,
+) -> Iterator[str | Answer]:
     """A cited answer to one chat turn: follow-ups rewritten with `history`, the LLM path when configured
     (citation-checked, extractive fallback with a notice), the extractive answer otherwise.
 
-    `retriever` replaces assistant.search.retrieve (same arguments); for tests and evaluations.
+    With `partial`, the answer text as it grows (for the chat window: the LLM's checked sentences, or the
+    extractive answer a paragraph at a time) comes first; the final Answer always comes last.
+    `retriever` replaces assistant.retrieval.search.retrieve (same arguments); for tests and evaluations.
     """
     turn = _prepare(question, index=index, settings=settings, history=history, filters=filters, llm=llm,
                     retriever=retriever)
     notice = turn.llm_notice
     if turn.use_llm:
         try:
-            answer = llm_answer(turn.query, turn.retrieval, llm=turn.model, settings=settings, role=role)
-            return _final(answer, question, turn, notice)
-        except LLMFailure as exc:
-            log.warning("LLM answer failed, falling back to the extractive answer: %s", exc)
-            notice = FALLBACK_NOTICE.format(reason=str(exc))
-    answer = compose_answer(turn.query, turn.retrieval, role=role, settings=settings, coverage=turn.coverage,
-                            embedder=quote_embedder(index, settings))
-    return _final(answer, question, turn, notice)
-
-
-def stream_answer(
-    question: str,
-    *,
-    index: SearchIndex,
-    settings: Settings,
-    history: History | None = None,
-    filters: Filters | None = None,
-    role: Role | None = None,
-    llm: LLM | None = None,
-    retriever: Callable[..., Retrieval] | None = None,
-) -> Iterator[str | Answer]:
-    """Answer text growing as it is produced (for the chat window), then the final Answer (as answer_question)."""
-    turn = _prepare(question, index=index, settings=settings, history=history, filters=filters, llm=llm,
-                    retriever=retriever)
-    notice = turn.llm_notice
-    if turn.use_llm:
-        try:
-            for item in stream_llm_answer(turn.query, turn.retrieval, llm=turn.model, settings=settings, role=role):
+            generate = stream_llm_answer if partial else llm_answer  # growing checked text, or the answer alone
+            items = generate(turn.query, turn.retrieval, llm=turn.model, settings=settings, role=role)
+            for item in items if partial else [items]:
                 if isinstance(item, Answer):
                     yield _final(item, question, turn, notice)
                     return
@@ -237,7 +207,13 @@ def stream_answer(
     answer = compose_answer(turn.query, turn.retrieval, role=role, settings=settings, coverage=turn.coverage,
                             embedder=quote_embedder(index, settings))
     lines = answer.answer.split("\n")
-    for i in range(1, len(lines)):
+    for i in range(1, len(lines) if partial else 0):
         if lines[i - 1].strip() and not lines[i].strip():  # one paragraph (heading and its quotes) at a time
             yield "\n".join(lines[:i])
     yield _final(answer, question, turn, notice)
+
+
+def answer_question(question: str, **options: Any) -> Answer:
+    """The final Answer of `stream_answer` (same options), without the partial texts."""
+    *_, answer = stream_answer(question, partial=False, **options)
+    return answer

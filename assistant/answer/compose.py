@@ -10,16 +10,16 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
+from assistant.answer.quotes import Quote, best_quote, is_fragment, query_terms, semantic_quote, similarity
+from assistant.answer.types import Answer, Citation, Hit, Role
 from assistant.retrieval.question import query_language
-from assistant.quotes import Quote, best_quote, is_fragment, query_terms, semantic_quote, similarity
 from ingest.embed import Embedder
 from ingest.kinds import grouping_kind
 from ingest.lang import same_language
-from assistant.answer.types import Answer, Citation, Hit, Role
 from ingest.models import Kind, Passage
-from ingest.settings import Settings
+from ingest.settings import AnswerSettings, Settings
 
-if TYPE_CHECKING:  # assistant.search imports nothing from here; the type is only for annotations
+if TYPE_CHECKING:  # assistant.retrieval.search imports nothing from here; the type is only for annotations
     from assistant.retrieval.search import Retrieval
 
 RECOMMENDATIONS = "Recommendations"
@@ -45,7 +45,6 @@ _KIND_GROUP = {
 }
 SOURCES_HEADING = "Sources:"
 REFUSAL = "The corpus holds no evidence on this question, so there is nothing I can cite to answer it."
-DUPLICATE_SIMILARITY = 0.8  # stemmed-word Jaccard above which two passages count as the same evidence
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -115,40 +114,40 @@ def answer_body(text: str) -> str:
     return text.split(f"\n\n{SOURCES_HEADING}\n", 1)[0]
 
 
-def _is_duplicate(quote: Quote, passage: Passage, kept: list[Item]) -> bool:
+def _is_duplicate(quote: Quote, passage: Passage, kept: list[Item], *, threshold: float) -> bool:
     """Whether a passage repeats evidence already cited (same passage, overlapping chunk, near-identical text)."""
     norm = " ".join(quote.text.split()).lower()
     for item in kept:
         other = item.hit.passage
         if other.id == passage.id or norm in " ".join(other.text.split()).lower():
             return True
-        if similarity(passage.text, other.text) >= DUPLICATE_SIMILARITY:
+        if similarity(passage.text, other.text) >= threshold:
             return True
     return False
 
 
-def select_items(
-    question: str, hits: list[Hit], *, max_items: int, max_words: int, embedder: Embedder | None = None
-) -> list[Item]:
+def select_items(question: str, hits: list[Hit], *, settings: AnswerSettings, embedder: Embedder | None = None,
+                 ) -> list[Item]:
     """The best quote of each retrieved passage, in retrieval order, near-duplicates cited once, fragments skipped.
 
     With a multilingual `embedder`, a passage in another language than the question is quoted at the sentence
     closest in meaning (word overlap cannot see across languages); otherwise by word overlap."""
-    terms = query_terms(question)
+    max_words, weights = settings.max_quote_words, settings.quote_weights
+    terms = query_terms(question, weights=weights)
     lang = query_language(question) if embedder is not None else ""
 
     def quote(passage: Passage) -> Quote:
         if embedder is not None and not same_language(lang, passage.language):
             return semantic_quote(question, passage, max_words=max_words, embedder=embedder)
-        return best_quote(question, passage, max_words=max_words, terms=terms)
+        return best_quote(question, passage, max_words=max_words, terms=terms, weights=weights)
 
     quoted = [(hit, quote(hit.passage)) for hit in hits]
     statements = [(h, q) for h, q in quoted if not is_fragment(q.text)]
     kept: list[Item] = []
     for hit, quote in statements or quoted:  # list fragments and table cells only when nothing better was found
-        if len(kept) >= max_items:
+        if len(kept) >= settings.max_citations:
             break
-        if quote.text.strip() and not _is_duplicate(quote, hit.passage, kept):
+        if quote.text.strip() and not _is_duplicate(quote, hit.passage, kept, threshold=settings.duplicate_similarity):
             kept.append(Item(hit=hit, quote=quote, group=group_of(hit.passage)))
     return kept
 
@@ -197,8 +196,7 @@ def compose_answer(
     """
     if retrieval.refused or not retrieval.hits:
         return refusal_answer(question, coverage=coverage)
-    items = select_items(question, retrieval.hits, max_items=settings.answer.max_citations,
-                         max_words=settings.answer.max_quote_words, embedder=embedder)
+    items = select_items(question, retrieval.hits, settings=settings.answer, embedder=embedder)
     if not items:
         return refusal_answer(question, coverage=coverage)
     body, citations = render_items(items, role=role)

@@ -1,9 +1,9 @@
 """One benchmark point measured in a fresh process, as a user's `lessons serve` would see it.
 
-`python -m evals.bench_probe --data-dir D --queries Q.json --t0 T` prints one JSON object: start-up time to
+`python -m evals.bench.probe --data-dir D --queries Q.json --t0 T` prints one JSON object: start-up time to
 the first answer (from T, the parent's clock before it spawned us), what `SearchIndex.open` spends loading
-(BM25 + metadata, the dense matrix, document names), warm `search` (`assistant.search.retrieve`) latency
-p50/p95 for each benchmark filter and warm `ask` (`assistant.chat.answer_question`, no LLM), the per-stage split
+(BM25 + metadata, the dense matrix, document names), warm `search` (`assistant.retrieval.search.retrieve`) latency
+p50/p95 for each benchmark filter and warm `ask` (`assistant.answer.chat.answer_question`, no LLM), the per-stage split
 of a query (with Chroma's own filtered query as a reference the dense matrix replaces), and peak RSS.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.bench_corpus import bench_filters
+from evals.bench.corpus import bench_filters
 
 
 def percentiles(ms: list[float]) -> dict[str, float]:
@@ -72,9 +72,9 @@ def probe(data_dir: Path, queries: list[str], *, t0: float, repeats: int) -> dic
     """Every serving-side figure for the index in `data_dir` (see the module docstring)."""
     import assistant.retrieval.search as search
     import ingest.snapshot.build as snapshot_build
-    from assistant.chat import answer_question
-    from ingest.snapshot.dense import DenseMatrix
+    from assistant.answer.chat import answer_question
     from ingest.settings import Settings
+    from ingest.snapshot.dense import DenseMatrix
 
     out: dict = {"import_s": time.time() - t0}
     settings = Settings(data_dir=data_dir, embedders=["e5"], threads=2, llm=None)

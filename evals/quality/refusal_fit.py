@@ -1,6 +1,6 @@
 """Fitting the unknown-word penalty of the refusal rule on the tuning split.
 
-`assistant.query.should_refuse` refuses when best - penalty x unknown_weight < threshold (or when a question
+`assistant.retrieval.refusal.should_refuse` refuses when best - penalty x unknown_weight < threshold (or when a question
 names something the corpus never mentions and the match is weak). With the threshold fixed, each question's
 decision flips at one penalty, (best - threshold) / weight, so refusal F1 is constant between flips: the fit
 tries every interval and keeps the middle of the best one (the lowest on ties, refusing least).
@@ -12,8 +12,8 @@ import math
 
 from pydantic import BaseModel
 
-from assistant.retrieval.refusal import should_refuse, Unknowns
-from evals.metrics import QueryOutcome, refusal_scores
+from assistant.retrieval.refusal import Unknowns, should_refuse
+from evals.quality.metrics import QueryOutcome, refusal_scores
 from ingest.settings import RefusalCutoffs
 
 

@@ -18,11 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer.types import Role
-from assistant.compose import refusal_answer, with_sources
-from assistant.verify import NoValidCitation, verify_citations
-from assistant.answer.types import Answer, Hit
-from ingest.settings import PROJECT_ROOT, Settings
+from assistant.answer.compose import refusal_answer, with_sources
+from assistant.answer.types import Answer, Hit, Role
+from assistant.answer.verify import NoValidCitation, verify_citations
+from ingest.settings import PROJECT_ROOT, AnswerSettings, Settings
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 REFUSAL_SENTENCE = "The sources provided do not answer this question."
-MAX_SOURCE_WORDS = 350  # per source in the prompt, so small local models keep their context
 AUDIENCE: dict[Role | None, str] = {
     None: "Lead with the lessons learned and recommendations that answer the question.",
     "designer": "The reader designs programmes: lead with recommendations.",
@@ -113,25 +111,27 @@ def load_prompt(name: str = "answer") -> str:
     return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8")
 
 
-def format_sources_for_prompt(hits: list[Hit]) -> str:
+def format_sources_for_prompt(hits: list[Hit], *, max_words: int) -> str:
     """Numbered sources for the prompt: origin line, then the passage text (capped in length)."""
     blocks = []
     for n, hit in enumerate(hits, start=1):
         p = hit.passage
         origin = ", ".join(str(x) for x in (p.title, p.organisation, p.year, p.section) if x)
         words = p.text.split()
-        text = " ".join(words[:MAX_SOURCE_WORDS]) + (" …" if len(words) > MAX_SOURCE_WORDS else "")
+        text = " ".join(words[:max_words]) + (" …" if len(words) > max_words else "")
         blocks.append(f"[{n}] {origin} ({p.kind.value})\n{text}")
     return "\n\n".join(blocks)
 
 
-def build_prompt(question: str, hits: list[Hit], *, role: Role | None = None, template: str | None = None) -> str:
+def build_prompt(question: str, hits: list[Hit], *, role: Role | None = None, template: str | None = None,
+                 settings: AnswerSettings | None = None) -> str:
     """Fill the answer template; a custom template may use only {question} and {sources}."""
+    settings = settings or AnswerSettings()
     values = {
         "question": question.strip(),
-        "sources": format_sources_for_prompt(hits),
+        "sources": format_sources_for_prompt(hits, max_words=settings.llm_source_words),
         "numbers": ", ".join(f"[{n}]" for n in range(1, len(hits) + 1)),
-        "max_sentences": 8,
+        "max_sentences": settings.llm_max_sentences,
         "audience": AUDIENCE[role],
         "refusal": REFUSAL_SENTENCE,
     }
@@ -184,7 +184,8 @@ def _finish(question: str, text: str, hits: list[Hit], *, settings: Settings, co
     if not text.strip():
         raise LLMFailure("returned no text")
     try:
-        checked = verify_citations(text, hits, max_quote_words=settings.answer.max_quote_words)
+        checked = verify_citations(text, hits, max_quote_words=settings.answer.max_quote_words,
+                                   weights=settings.answer.quote_weights)
     except NoValidCitation:
         if _is_refusal(text):
             return refusal_answer(question, coverage=coverage)
@@ -201,7 +202,7 @@ def llm_answer(
     coverage: list[str] | None = None,
 ) -> Answer:
     """Synthesised answer citing only the retrieved passages; raises LLMFailure for the caller to fall back."""
-    prompt = build_prompt(question, retrieval.hits, role=role)
+    prompt = build_prompt(question, retrieval.hits, role=role, settings=settings.answer)
     texts = list(generate(llm, prompt, timeout_s=settings.answer.llm_timeout_s))
     return _finish(question, texts[-1] if texts else "", retrieval.hits, settings=settings, coverage=coverage)
 
@@ -211,7 +212,7 @@ def stream_llm_answer(
     coverage: list[str] | None = None,
 ) -> Iterator[str | Answer]:
     """Checked answer text growing as the LLM streams (complete sentences only), then the final Answer."""
-    prompt = build_prompt(question, retrieval.hits, role=role)
+    prompt = build_prompt(question, retrieval.hits, role=role, settings=settings.answer)
     shown, text = "", ""
     for text in generate(llm, prompt, timeout_s=settings.answer.llm_timeout_s, stream=True):
         cut = max(text.rfind(". "), text.rfind("\n"), text.rfind("] "))

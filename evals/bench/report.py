@@ -1,4 +1,4 @@
-"""evals/BENCH.md from the figures `evals.bench` collected: targets, ingestion, query side, stage split."""
+"""evals/bench/BENCH.md from the figures `evals.bench.run` collected: targets, ingestion, query side, stage split."""
 
 from __future__ import annotations
 
@@ -131,9 +131,9 @@ def _point_rows(p: dict) -> list[tuple[str, str, str, str]]:
 def points_section(points: list[dict]) -> list[str]:
     """One table per point: Lessons, llama-index and the ratio for every figure."""
     lines = ["## Query side", "",
-             "Warm latencies over the gold questions (each run `--repeats` times) through `assistant.search.retrieve`"
-             " (query embedding, BM25, sparse latent terms, the dense matrix, fusion, second stage) and "
-             "`assistant.chat.answer_question`, each in a fresh process. "
+             "Warm latencies over the gold questions (each run `--repeats` times) through "
+             "`assistant.retrieval.search.retrieve` (query embedding, BM25, sparse latent terms, the dense matrix, fusion, second stage) and "
+             "`assistant.answer.chat.answer_question`, each in a fresh process. "
              "llama-index: `VectorStoreIndex` in memory over the same passages and vectors, retriever top-5 "
              "(query embedded by the same model), the same filters as `MetadataFilters`. "
              "Ratio = Lessons / llama-index (below 1: faster or smaller).", ""]
@@ -163,7 +163,7 @@ def stages_section(points: list[dict]) -> list[str]:
         return f"| {title} | " + " | ".join(values) + " |"
 
     lines = ["## Where a query's time goes (p50 of each stage alone)", "",
-             "`dense_*` is `assistant.dense_matrix.nearest` over `SearchIndex.dense`: Chroma's HNSW unfiltered, exact "
+             "`dense_*` is `ingest.snapshot.dense.nearest` over `SearchIndex.dense`: Chroma's HNSW unfiltered, exact "
              "cosine over the filtered rows. `chroma_where_query_*` is not on the query path: it is Chroma's own "
              "`where`-filtered HNSW query (`Store.vector_query`), which the dense matrix replaces.", "",
              row("stage", [f"{p['passages']:,}" for p in points]), "|---|" + "---|" * len(points)]

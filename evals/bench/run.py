@@ -5,9 +5,9 @@
    ingestion on (a sample of) the same passages.
 2. Points of --sizes passages: the smallest from the real run (real vectors); larger ones derived from it
    (recombined text, real vectors plus small noise), written straight into Chroma in batches; BM25 built the
-   normal way. Each point is probed in a fresh process (evals.bench_probe) and so is llama-index
-   (evals.bench_llama): start-up, load, search and ask latency, memory, disk.
-3. evals/BENCH.md (and the raw figures as BENCH.json) with the machine, the command and the date.
+   normal way. Each point is probed in a fresh process (evals.bench.probe) and so is llama-index
+   (evals.bench.llama): start-up, load, search and ask latency, memory, disk.
+3. evals/bench/BENCH.md (and the raw figures as BENCH.json) with the machine, the command and the date.
 """
 
 from __future__ import annotations
@@ -25,25 +25,26 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.bench_corpus import write_documents
-from evals.bench_points import point_documents, real_base, write_point
-from evals.bench_report import render_report
+from evals.bench.corpus import write_documents
+from evals.bench.points import point_documents, real_base, write_point
+from evals.bench.report import render_report
 from ingest.settings import PROJECT_ROOT, Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `lessons bench` (also of `python -m evals.bench`)."""
+    """Options of `lessons bench` (also of `python -m evals.bench.run`)."""
     parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts, comma-separated")
     parser.add_argument("--ingest-passages", type=int, default=2000, help="size of the real ingestion run")
     parser.add_argument("--compare-passages", type=int, default=0,
                         help="random sample of the ingested passages for the bare-model and llama-index ingestion "
                              "rates (0 = all of them)")
-    parser.add_argument("--queries", type=int, default=20, help="questions per latency figure (from evals/gold.yaml)")
+    parser.add_argument("--queries", type=int, default=20,
+                        help="questions per latency figure (from evals/quality/gold.yaml)")
     parser.add_argument("--llama-queries", type=int, default=8, help="questions per llama-index latency figure")
     parser.add_argument("--repeats", type=int, default=2, help="timed runs of each question")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: DATA_DIR/bench)")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "BENCH.md")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "bench" / "BENCH.md")
     parser.add_argument("--no-llama", action="store_true", help="skip the llama-index baseline")
 
 
@@ -51,7 +52,7 @@ def gold_questions(n: int) -> list[str]:
     """The first n English questions of the evaluation set."""
     import yaml
 
-    items = yaml.safe_load((PROJECT_ROOT / "evals" / "gold.yaml").read_text(encoding="utf-8"))
+    items = yaml.safe_load((PROJECT_ROOT / "evals" / "quality" / "gold.yaml").read_text(encoding="utf-8"))
     return [item["question"] for item in items if item.get("lang") == "en"][:n]
 
 
@@ -85,7 +86,7 @@ def measure_ingest(work: Path, *, passages: int, compare: int, seed: int, llama:
     """The real ingestion run, with embedding and storing timed separately, and its two comparisons."""
     from ingest.embed import get_embedder
     from ingest.pipeline import embedding_text, ingest_paths
-    from ingest.store import open_store, Store
+    from ingest.store import Store, open_store
 
     settings = Settings(data_dir=work / "ingest", embedders=["e5"], threads=2, llm=None)
     for old in (work / "ingest", work / "ingest-corpus"):  # always a fresh run
@@ -144,14 +145,14 @@ def measure_ingest(work: Path, *, passages: int, compare: int, seed: int, llama:
         out["bare_both_per_s"], out["bare_both_per_cpu_s"] = len(texts) / both, len(texts) / both_cpu
     if llama:
         (work / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
-        out["llama"] = spawn("evals.bench_llama", "ingest", "--texts", str(work / "texts.json"))
+        out["llama"] = spawn("evals.bench.llama", "ingest", "--texts", str(work / "texts.json"))
     return out, settings
 
 
 def measure_point(size: int, work: Path, base, *, args, queries: list[str]) -> dict:
     """Build one point and measure it (and llama-index on it) in fresh processes."""
-    from ingest.snapshot.dense import DenseMatrix
     from ingest.snapshot.build import load_or_build_keyword, snapshot_folder
+    from ingest.snapshot.dense import DenseMatrix
     from ingest.store import open_store
 
     data = work / f"n{size}"
@@ -165,12 +166,13 @@ def measure_point(size: int, work: Path, base, *, args, queries: list[str]) -> d
     keyword = load_or_build_keyword(store, settings)
     out["bm25_build_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    dense = DenseMatrix.load_or_build(store, keyword, embedder="e5", folder=snapshot_folder(settings, keyword.fingerprint))
+    folder = snapshot_folder(settings, keyword.fingerprint)
+    dense = DenseMatrix.load_or_build(store, keyword, embedder="e5", folder=folder)
     out["matrix_build_s"] = time.perf_counter() - start
     out["disk_mb"] = {part: disk_mb(data / part) for part in ("chroma", "snapshot")}
     qfile = work / "queries.json"
     qfile.write_text(json.dumps(queries), encoding="utf-8")
-    out["probe"] = spawn("evals.bench_probe", "--data-dir", str(data), "--queries", str(qfile),
+    out["probe"] = spawn("evals.bench.probe", "--data-dir", str(data), "--queries", str(qfile),
                          "--t0", repr(time.time()), "--repeats", str(args.repeats))
     if not args.no_llama:
         export, persist = work / f"export{size}", work / f"llama{size}"
@@ -181,9 +183,9 @@ def measure_point(size: int, work: Path, base, *, args, queries: list[str]) -> d
         np.save(export / "vectors.npy", np.asarray(dense.matrix))
         lq = work / "llama_queries.json"
         lq.write_text(json.dumps(queries[: args.llama_queries]), encoding="utf-8")
-        out["llama"] = spawn("evals.bench_llama", "query", "--export", str(export), "--queries", str(lq),
+        out["llama"] = spawn("evals.bench.llama", "query", "--export", str(export), "--queries", str(lq),
                              "--persist", str(persist), "--repeats", str(args.repeats))
-        out["llama"].update(spawn("evals.bench_llama", "startup", "--persist", str(persist), "--queries", str(lq),
+        out["llama"].update(spawn("evals.bench.llama", "startup", "--persist", str(persist), "--queries", str(lq),
                                   "--t0", repr(time.time())))
         shutil.rmtree(export, ignore_errors=True)
         shutil.rmtree(persist, ignore_errors=True)
@@ -204,7 +206,7 @@ def machine() -> dict:
 
 def command_line() -> str:
     """How this run was started, for the report."""
-    program = "lessons" if Path(sys.argv[0]).name == "lessons" else "python -m evals.bench"
+    program = "lessons" if Path(sys.argv[0]).name == "lessons" else "python -m evals.bench.run"
     return " ".join([program, *sys.argv[1:]])
 
 
@@ -232,13 +234,17 @@ def bench_handler(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m evals.bench [options]`."""
+def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> int:
+    """`lessons bench [options]` (the CLI hands over its settings) or `python -m evals.bench.run [options]`."""
+    from assistant.cli import add_common_options, settings_from_args
+
     parser = argparse.ArgumentParser(prog="lessons bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
+    if settings is None:
+        add_common_options(parser, suppress=False)
     args = parser.parse_args(argv)
-    return bench_handler(args, Settings())
+    return bench_handler(args, settings or settings_from_args(args))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ bare model on the same passage texts with the same batching (per document, lengt
 of settings.ingest.batch_size) and print the ratio. Also prints passages by kind and the mean
 passage length in characters. Models are loaded before timing; load times are printed apart.
 
-    .venv/bin/python evals/ingest_throughput.py [--corpus DIR] [--embedders e5,minilm]
+    .venv/bin/python -m evals.bench.ingest_throughput [--corpus DIR] [--embedders e5,minilm]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from ingest.embed import get_embedder  # noqa: E402
 from ingest.pipeline import embedding_text, ingest_paths  # noqa: E402

@@ -7,11 +7,11 @@ import logging
 import gradio as gr
 from pydantic import BaseModel
 
-from assistant import app_api
-from assistant.app_context import AppContext
-from assistant.render import chat_message
-from assistant.uploads import UploadRefused
 from assistant.answer.types import ROLES, Answer, parse_role
+from assistant.web import api as app_api
+from assistant.web.context import AppContext
+from assistant.web.render import chat_message
+from assistant.web.uploads import UploadRefused
 from ingest.models import Filters, Kind
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,8 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
     inputs = [question, turns, role, *dropdowns]
     outputs = [question, chatbot, turns, export]
     for trigger in (send.click, question.submit):
-        trigger(respond, inputs, outputs, api_visibility="private", concurrency_id="answer", concurrency_limit=2)
+        trigger(respond, inputs, outputs, api_visibility="private", concurrency_id="answer",
+                concurrency_limit=ctx.settings.server.answer_concurrency)
 
     def on_like(conversation, data: gr.LikeData):
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index

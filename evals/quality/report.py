@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from evals.metrics import GoldItem, QueryOutcome, Summary, refusal_scores, summarize
-from evals.refusal_fit import PenaltyFit
+from evals.quality.metrics import GoldItem, QueryOutcome, Summary, refusal_scores, summarize
+from evals.quality.refusal_fit import PenaltyFit
 
 
 class SystemResult(BaseModel):
@@ -131,8 +131,9 @@ def _penalty_fits(r: EvalReport) -> list[str]:
     if not fits:
         return []
     out = ["", "Lessons refuses when best dense cosine - penalty x (meaning carried by words the corpus never uses) "
-           "is below the threshold (`assistant.query.should_refuse`). The penalty that maximises refusal F1 on the "
-           "**tuning** split at the configured threshold (`evals/refusal_fit.py`; the middle of the best interval):",
+           "is below the threshold (`assistant.retrieval.refusal.should_refuse`). The penalty that maximises refusal "
+           "F1 on the **tuning** split at the configured threshold (`evals/quality/refusal_fit.py`; the middle of the "
+           "best interval):",
            "", "| system | threshold | penalties as good | fitted penalty | tuning refusal F1 |", "|---|---:|---|---:|---:|"]
     for label, fit in fits:
         span = f"{fit.low:.3f} to {'any' if fit.high is None else f'{fit.high:.3f}'}"
@@ -174,7 +175,7 @@ def _definitions(r: EvalReport) -> list[str]:
         "",
         "How to read this:",
         "- A returned unit (Lessons passage or baseline node) is relevant when, after folding case, whitespace and "
-        "typographic quotes/dashes, it contains any of the question's gold phrases (`evals/metrics.py`).",
+        "typographic quotes/dashes, it contains any of the question's gold phrases (`evals/quality/metrics.py`).",
         f"- hit@k, MRR@{r.k} and nDCG@{r.k} (binary relevance; the ideal ranking has min(relevant units in the "
         f"collection, {r.k}) hits) are over answerable questions; each system returns its top {r.k}.",
         "- chars/passage top-5: mean length of the first five returned units; stock nodes are long, so they "

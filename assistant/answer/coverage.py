@@ -3,7 +3,7 @@
 For every line we retrieve the closest passages, score each as evidence for the line and keep the
 best. The score blends the dense cosine similarity (the calibrated retrieval signal) with the share of
 the line's content words that the passage contains, so a line copied from a report scores near 1 and
-an unrelated one falls well below the thresholds. Verdicts come from `CoverageThresholds`.
+an unrelated one falls well below the thresholds. Verdicts come from `settings.coverage`.
 """
 
 from __future__ import annotations
@@ -13,26 +13,16 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.quotes import best_quote, stems
+from assistant.answer.quotes import best_quote, stems
 from assistant.answer.types import Hit
 from ingest.models import Filters
-from ingest.settings import Settings
+from ingest.settings import CoverageSettings, Settings
 
 if TYPE_CHECKING:
     from assistant.retrieval.search import SearchIndex
 
 Verdict = Literal["covered", "partly covered", "new"]
 _BULLET = re.compile(r"^\s*(?:[-*•–—·]+|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+")
-CANDIDATES = 8  # passages scored per line
-
-
-class CoverageThresholds(BaseModel):
-    """Score cut-offs between verdicts, calibrated on the seed corpus with e5: lines copied from the
-    reports scored 0.87-0.97, paraphrases 0.64-0.87, new but on-topic lines 0.53-0.57, off-topic 0.40-0.46."""
-
-    covered: float = 0.80
-    partly: float = 0.60
-    dense_weight: float = 0.5  # the rest goes to word containment
 
 
 class CoverageRow(BaseModel):
@@ -73,7 +63,7 @@ def containment(line: str, passage_text: str) -> float:
     return len(wanted & set(stems(passage_text))) / len(wanted)
 
 
-def evidence_score(line: str, hit: Hit, *, thresholds: CoverageThresholds) -> tuple[float, float, float]:
+def evidence_score(line: str, hit: Hit, *, thresholds: CoverageSettings) -> tuple[float, float, float]:
     """(score, dense cosine, containment) of one retrieved passage as evidence for a line."""
     dense = max((v for k, v in hit.scores.items() if k.startswith("dense_")), default=None)
     contained = containment(line, hit.passage.text)
@@ -83,7 +73,7 @@ def evidence_score(line: str, hit: Hit, *, thresholds: CoverageThresholds) -> tu
     return w * dense + (1 - w) * contained, dense, contained
 
 
-def verdict(score: float, *, thresholds: CoverageThresholds) -> Verdict:
+def verdict(score: float, *, thresholds: CoverageSettings) -> Verdict:
     """Covered / partly covered / new from a score."""
     if score >= thresholds.covered:
         return "covered"
@@ -97,19 +87,19 @@ def check_line(
     *,
     index: SearchIndex,
     settings: Settings,
-    thresholds: CoverageThresholds,
+    thresholds: CoverageSettings,
     filters: Filters | None = None,
 ) -> CoverageRow:
     """The closest prior evidence for one line, scored and judged."""
     from assistant.retrieval.search import retrieve
 
-    hits = retrieve(line, index=index, settings=settings, filters=filters, k=CANDIDATES).hits
+    hits = retrieve(line, index=index, settings=settings, filters=filters, k=thresholds.candidates).hits
     if not hits:
         return CoverageRow(line=line, verdict="new", score=0.0)
     scored = [(evidence_score(line, h, thresholds=thresholds), h) for h in hits]
     (score, dense, contained), hit = max(scored, key=lambda pair: pair[0][0])
     p = hit.passage
-    quote = best_quote(line, p, max_words=settings.answer.max_quote_words).text
+    quote = best_quote(line, p, max_words=settings.answer.max_quote_words, weights=settings.answer.quote_weights).text
     return CoverageRow(
         line=line,
         verdict=verdict(score, thresholds=thresholds),
@@ -134,11 +124,11 @@ def check_coverage(
     *,
     index: SearchIndex,
     settings: Settings,
-    thresholds: CoverageThresholds | None = None,
+    thresholds: CoverageSettings | None = None,
     filters: Filters | None = None,
 ) -> list[CoverageRow]:
     """One CoverageRow per non-empty line, in input order."""
-    thresholds = thresholds or CoverageThresholds()
+    thresholds = thresholds or settings.coverage
     cleaned = [c for c in (_BULLET.sub("", line).strip() for line in lines) if c]
     return [check_line(c, index=index, settings=settings, thresholds=thresholds, filters=filters) for c in cleaned]
 

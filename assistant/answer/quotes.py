@@ -16,6 +16,7 @@ import numpy as np
 from ingest.embed import Embedder
 from ingest.lang import QUOTE_STOPWORDS, split_sentences, stemmer
 from ingest.models import Kind, Passage
+from ingest.settings import QuoteWeights
 
 _WORD = re.compile(r"\w+")
 _LEADING_JUNK = re.compile(r"[\s\-*•–—·>|]+")
@@ -35,21 +36,22 @@ def stems(text: str) -> list[str]:
 
 
 _META = frozenset(stemmer("en").stemWords(_META_WORDS))
+DEFAULT_WEIGHTS = QuoteWeights()
 
 
-def query_terms(question: str) -> dict[str, float]:
-    """Stemmed question terms with weights: topic words 1.0, meta words ("lesson", "recommend") 0.3."""
-    return {t: (0.3 if t in _META else 1.0) for t in stems(question)}
+def query_terms(question: str, *, weights: QuoteWeights = DEFAULT_WEIGHTS) -> dict[str, float]:
+    """Stemmed question terms with weights: topic words 1.0, meta words ("lesson", "recommend") less."""
+    return {t: (weights.meta_word if t in _META else 1.0) for t in stems(question)}
 
 
-def overlap_score(terms: dict[str, float], text: str) -> float:
+def overlap_score(terms: dict[str, float], text: str, *, weights: QuoteWeights = DEFAULT_WEIGHTS) -> float:
     """Weighted share of question terms found in `text`, gently penalising long sentences."""
     words = stems(text)
     if not words or not terms:
         return 0.0
     present = set(words)
     matched = sum(w for t, w in terms.items() if t in present)
-    return matched / sum(terms.values()) / (1.0 + math.log1p(len(words) / 40))
+    return matched / sum(terms.values()) / (1.0 + math.log1p(len(words) / weights.long_sentence_words))
 
 
 def similarity(a: str, b: str) -> float:
@@ -137,17 +139,17 @@ class Quote:
     field: str = ""  # lesson field the quote came from, if any
 
 
-def _field_bonus(name: str) -> float:
+def _field_bonus(name: str, weights: QuoteWeights) -> float:
     """How much a lesson field is preferred as the source of a quote."""
     low = name.lower()
     if "recommend" in low or "tilråd" in low:
-        return 0.6
+        return weights.recommendation_field
     if "description" in low or "lesson" in low:
-        return 0.4
+        return weights.description_field
     return 0.0
 
 
-def _field_regions(passage: Passage) -> list[tuple[str, int, int, float]]:
+def _field_regions(passage: Passage, weights: QuoteWeights = DEFAULT_WEIGHTS) -> list[tuple[str, int, int, float]]:
     """Where each lesson field's value lies in the passage text, with its preference bonus."""
     if passage.kind != Kind.lesson:
         return []
@@ -158,7 +160,7 @@ def _field_regions(passage: Passage) -> list[tuple[str, int, int, float]]:
         if at < 0 and len(value) > 40:
             at = passage.text.find(value[:40])
         if at >= 0:
-            regions.append((name, at, at + len(value), _field_bonus(name)))
+            regions.append((name, at, at + len(value), _field_bonus(name, weights)))
     return regions
 
 
@@ -181,11 +183,12 @@ def _skip_label(text: str, start: int, end: int, regions: list[tuple[str, int, i
     return start, end
 
 
-def _candidates(passage: Passage) -> tuple[list[tuple[int, int]], list[tuple[str, int, int, float]]]:
+def _candidates(passage: Passage, weights: QuoteWeights = DEFAULT_WEIGHTS,
+                ) -> tuple[list[tuple[int, int]], list[tuple[str, int, int, float]]]:
     """The passage's quotable sentence spans (field labels skipped) and its lesson-field regions."""
     text = passage.text
     labels = {k.strip().rstrip(":").lower() for k in passage.fields}
-    regions = _field_regions(passage)
+    regions = _field_regions(passage, weights)
     spans = [s for s in sentence_spans(text) if text[s[0] : s[1]].strip().rstrip(":").lower() not in labels]
     usable = [s for s in spans if word_count(text[s[0] : s[1]]) >= 3] or spans
     return [_skip_label(text, s, e, regions) for s, e in usable], regions
@@ -204,18 +207,20 @@ def _finish(passage: Passage, usable: list[tuple[int, int]], i: int, *, max_word
     return Quote(text=text[start:end], start=start, end=end, truncated=cut, score=score, field=field)
 
 
-def best_quote(question: str, passage: Passage, *, max_words: int, terms: dict[str, float] | None = None) -> Quote:
+def best_quote(question: str, passage: Passage, *, max_words: int, terms: dict[str, float] | None = None,
+               weights: QuoteWeights = DEFAULT_WEIGHTS) -> Quote:
     """The passage sentence (or two short adjacent ones) that best answers `question`, trimmed to `max_words`."""
     text = passage.text
-    terms = query_terms(question) if terms is None else terms
-    usable, regions = _candidates(passage)
+    terms = query_terms(question, weights=weights) if terms is None else terms
+    usable, regions = _candidates(passage, weights)
     if not usable:
         return Quote(text=text, start=0, end=len(text), truncated=False, score=0.0)
     best: tuple[float, int, str] | None = None
     for i, (s, e) in enumerate(usable):
         field, bonus = next(((n, b) for n, a, z, b in regions if a <= s < z), ("", 0.0))
-        base = overlap_score(terms, text[s:e]) * (0.5 if is_fragment(text[s:e]) else 1.0)
-        score = base * (1 + bonus) + 0.25 * bonus + (0.02 if word_count(text[s:e]) >= 6 else 0.0)
+        base = overlap_score(terms, text[s:e], weights=weights) * (weights.fragment if is_fragment(text[s:e]) else 1.0)
+        score = base * (1 + bonus) + weights.field_prior * bonus + (weights.statement if word_count(text[s:e]) >= 6
+                                                                    else 0.0)
         if best is None or score > best[0]:
             best = (score, i, field)
     score, i, field = best

@@ -1,6 +1,6 @@
 """The Lessons web app: `build_app(settings)` makes the Gradio Blocks, `serve(settings)` runs it.
 
-Named API endpoints (for gradio_client and scripts), each a thin wrapper over assistant.app_api:
+Named API endpoints (for gradio_client and scripts), each a thin wrapper over assistant.web.api:
   /ask       (question, history_json, filters_json, role) -> (answer_markdown, citations)
   /coverage  (text, filters_json) -> rows
   /documents () -> rows
@@ -14,14 +14,12 @@ import json
 
 import gradio as gr
 
-from assistant import app_api
-from assistant.app_context import AppContext
-from assistant.app_tabs import ask_tab, coverage_tab, document_table, documents_tab, refresh_filter_choices
-from assistant.render import answer_text
+from assistant.web import api as app_api
+from assistant.web.context import AppContext
+from assistant.web.render import answer_text
+from assistant.web.tabs import ask_tab, coverage_tab, document_table, documents_tab, refresh_filter_choices
 from ingest.settings import Settings
 
-ANSWER_CONCURRENCY = 2  # answers run in Gradio's queue; more than the CPU cores would only queue inside torch
-QUEUE_SIZE = 64
 CSS = """
 .source-cards { margin-top: .6em; }
 .sources-label { font-weight: 600; margin: .2em 0 .3em; opacity: .8; }
@@ -66,7 +64,7 @@ def _register_api(ctx: AppContext) -> None:
         path = app_api.feedback(ctx, rating=rating, question=question, answer=answer, citations=citations, role=role)
         return f"Feedback recorded in {path.name}"
 
-    gr.api(ask, api_name="ask", concurrency_id="answer", concurrency_limit=ANSWER_CONCURRENCY)
+    gr.api(ask, api_name="ask", concurrency_id="answer", concurrency_limit=ctx.settings.server.answer_concurrency)
     gr.api(coverage, api_name="coverage", concurrency_id="answer")
     gr.api(documents, api_name="documents")
     gr.api(feedback, api_name="feedback")
@@ -90,7 +88,7 @@ def build_app(settings: Settings, *, context: AppContext | None = None) -> gr.Bl
         _register_api(ctx)
         app.load(lambda: refresh_filter_choices(ctx), None, dropdowns, api_visibility="private")
         app.load(lambda: document_table(ctx), None, [table], api_visibility="private")
-    app.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=QUEUE_SIZE)
+    app.queue(default_concurrency_limit=settings.server.answer_concurrency, max_size=settings.server.queue_size)
     return app
 
 
