@@ -14,7 +14,7 @@ import json
 
 import gradio as gr
 
-from assistant.web import api as app_api
+from assistant.web import api
 from assistant.web.context import AppContext
 from assistant.web.render import answer_text
 from assistant.web.tabs import ask_tab, coverage_tab, document_table, documents_tab, refresh_filter_choices
@@ -38,30 +38,30 @@ def _register_api(ctx: AppContext) -> None:
 
     def ask(question: str, history_json: str = "[]", filters_json: str = "{}", role: str = "") -> tuple[str, list]:
         """Answer a question; returns the answer as Markdown and its citations."""
-        answer = app_api.ask(
+        answer = api.ask(
             ctx,
             question,
-            history=app_api.parse_history(history_json),
-            filters=app_api.parse_filters(filters_json),
+            history=api.parse_history(history_json),
+            filters=api.parse_filters(filters_json),
             role=role,
         )
         return answer_text(answer), [c.model_dump() for c in answer.citations]
 
     def coverage(text: str, filters_json: str = "{}") -> list:
         """Coverage check of one finding or recommendation per line; returns one row per line."""
-        rows = app_api.coverage(ctx, text, filters=app_api.parse_filters(filters_json))
+        rows = api.coverage(ctx, text, filters=api.parse_filters(filters_json))
         return [r.model_dump() for r in rows]
 
     def documents() -> list:
         """The indexed documents with catalog metadata and passage counts."""
-        return [d.model_dump() for d in app_api.documents(ctx)]
+        return [d.model_dump() for d in api.documents(ctx)]
 
     def feedback(rating: str, question: str, answer: str, citations_json: str = "[]", role: str = "") -> str:
         """Record a thumbs up ("up") or down ("down") for an answer."""
         if rating not in ("up", "down"):
             raise gr.Error('rating must be "up" or "down"')
         citations = json.loads(citations_json or "[]")
-        path = app_api.feedback(ctx, rating=rating, question=question, answer=answer, citations=citations, role=role)
+        path = api.feedback(ctx, rating=rating, question=question, answer=answer, citations=citations, role=role)
         return f"Feedback recorded in {path.name}"
 
     gr.api(ask, api_name="ask", concurrency_id="answer", concurrency_limit=ctx.settings.server.answer_concurrency)

@@ -8,7 +8,7 @@ import gradio as gr
 from pydantic import BaseModel
 
 from assistant.answer.types import ROLES, Answer, parse_role
-from assistant.web import api as app_api
+from assistant.web import api
 from assistant.web.context import AppContext
 from assistant.web.render import chat_message
 from assistant.web.uploads import UploadRefused
@@ -111,7 +111,7 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
         yield "", messages, conversation, gr.update()
         answer = None
         try:
-            for item in app_api.ask_stream(ctx, text, history=history, filters=filters, role=role_name):
+            for item in api.ask_stream(ctx, text, history=history, filters=filters, role=role_name):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -124,7 +124,7 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
             return
         turn = Turn(question=text, answer=answer, shown=chat_message(answer, ctx.passages()), role=role_name)
         conversation = conversation + [turn]
-        path = app_api.export_answer(answer, role=role_name, filters=filters)
+        path = api.export_answer(answer, role=role_name, filters=filters)
         yield "", _messages(conversation), conversation, gr.update(value=str(path), interactive=True)
 
     inputs = [question, turns, role, *dropdowns]
@@ -140,7 +140,7 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
             return "Could not find that answer to record your feedback."
         t = conversation[turn_no]
         rating = "up" if data.liked is True or data.liked == "Like" else "down"
-        app_api.feedback(
+        api.feedback(
             ctx, rating=rating, question=t.question, answer=t.answer.answer, citations=t.answer.citations, role=t.role
         )
         return f"Thanks — your {'👍' if rating == 'up' else '👎'} on “{t.question[:60]}” was recorded."
@@ -177,10 +177,10 @@ def coverage_tab(ctx: AppContext) -> None:
     download = gr.DownloadButton("Download CSV", interactive=False, size="sm")
 
     def check(text):
-        rows = app_api.coverage(ctx, text or "")
+        rows = api.coverage(ctx, text or "")
         if not rows:
             return [], gr.update(value=None, interactive=False)
-        return _coverage_table(rows), gr.update(value=str(app_api.coverage_csv(rows)), interactive=True)
+        return _coverage_table(rows), gr.update(value=str(api.coverage_csv(rows)), interactive=True)
 
     run.click(check, [lines], [table, download], api_visibility="private", concurrency_id="answer")
 
@@ -189,7 +189,7 @@ def document_table(ctx: AppContext) -> list[list]:
     """The documents list as table cells."""
     return [
         [d.title, d.organisation, d.year or "", d.countries, d.languages, d.doc_type, d.passages, d.file]
-        for d in app_api.documents(ctx)
+        for d in api.documents(ctx)
     ]
 
 
@@ -219,7 +219,7 @@ def documents_tab(ctx: AppContext, filter_dropdowns: list[gr.Dropdown]) -> gr.Da
     def do_upload(path, save_as, title_v, org_v, year_v, progress=gr.Progress(track_tqdm=True)):
         progress(0, desc="Checking the file")
         try:
-            done = app_api.upload(ctx, path, file_name=save_as, title=title_v, organisation=org_v, year=year_v)
+            done = api.upload(ctx, path, file_name=save_as, title=title_v, organisation=org_v, year=year_v)
             message = f"✅ **Added.** {done.message}"
         except UploadRefused as exc:
             message = f"❌ **Not added.** {exc}"

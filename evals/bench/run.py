@@ -169,7 +169,8 @@ def measure_point(size: int, work: Path, base, *, args, queries: list[str]) -> d
     folder = snapshot_folder(settings, keyword.fingerprint)
     dense = DenseMatrix.load_or_build(store, keyword, embedder="e5", folder=folder)
     out["matrix_build_s"] = time.perf_counter() - start
-    out["disk_mb"] = {part: disk_mb(data / part) for part in ("chroma", "snapshot")}
+    dense_mb = (folder / "e5.npy").stat().st_size / 2**20 if (folder / "e5.npy").is_file() else 0.0
+    out["disk_mb"] = {"chroma": disk_mb(data / "chroma"), "snapshot": disk_mb(data / "snapshot"), "dense": dense_mb}
     qfile = work / "queries.json"
     qfile.write_text(json.dumps(queries), encoding="utf-8")
     out["probe"] = spawn("evals.bench.probe", "--data-dir", str(data), "--queries", str(qfile),
