@@ -26,9 +26,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: install browser
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 test-fast: install
+	$(BIN)/lint-imports
 	$(BIN)/pytest -m "not slow and not browser and not server"
 
 clean:

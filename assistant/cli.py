@@ -85,7 +85,7 @@ def run_stats(args: argparse.Namespace, settings: Settings, out: TextIO | None =
 
 def run_serve(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
     """`lessons serve [--ingest]`: bring the index up to date when asked (unchanged files cost a hash), then serve."""
-    from assistant.app import serve
+    from assistant.web.app import serve
 
     if args.ingest:
         code = run_ingest(argparse.Namespace(paths=[], quiet=False, wait=args.wait), settings, out)
@@ -98,17 +98,20 @@ def run_serve(args: argparse.Namespace, settings: Settings, out: TextIO | None =
 
 
 def run_eval(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
-    """`lessons eval`: the retrieval evaluation against the stock baselines."""
-    from evals.harness import eval_handler
+    """`lessons eval [options]`: hands over to the evaluation's own command line (evals/quality/harness.py)."""
+    from evals.quality.harness import main as eval_main  # the one place the product reaches evals: lazily, here
 
-    return eval_handler(args, settings, command="lessons " + " ".join(sys.argv[1:]))
+    return eval_main(args.rest, settings=settings, command="lessons " + " ".join(sys.argv[1:]))
 
 
 def run_bench(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
-    """`lessons bench`: speed and memory at growing corpus sizes against stock llama-index."""
-    from evals.bench import bench_handler
+    """`lessons bench [options]`: hands over to the benchmark's own command line (evals/bench/run.py)."""
+    from evals.bench.run import main as bench_main
 
-    return bench_handler(args, settings)
+    return bench_main(args.rest, settings=settings)
+
+
+HANDED_OVER = {"eval": run_eval, "bench": run_bench}  # subcommands whose own options evals parses
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(stats)
     stats.set_defaults(handler=run_stats)
 
-    add_query_commands(sub)
+    for query_command in add_query_commands(sub):
+        add_common_options(query_command)  # `lessons search Q --data-dir X` as well as `lessons --data-dir X search Q`
 
     serve = sub.add_parser("serve", help="serve the chat in the browser (Gradio)")
     serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1, LESSONS_SERVER__HOST)")
@@ -142,24 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(serve)
     serve.set_defaults(handler=run_serve)
 
-    from evals.bench import add_arguments as add_bench_arguments
-    from evals.harness import add_eval_arguments
-
-    evaluate = sub.add_parser("eval", help="retrieval quality on the gold questions, against stock baselines")
-    add_eval_arguments(evaluate)
-    add_common_options(evaluate)
-    evaluate.set_defaults(handler=run_eval)
-
-    bench = sub.add_parser("bench", help="speed, memory and size at 1k/10k/100k passages")
-    add_bench_arguments(bench)
-    add_common_options(bench)
-    bench.set_defaults(handler=run_bench)
+    for name, helps in (("eval", "retrieval quality on the gold questions, against stock baselines"),
+                        ("bench", "speed, memory and size at 1k/10k/100k passages")):
+        handed = sub.add_parser(name, help=helps, add_help=False)  # `lessons eval --help` is evals' own help
+        add_common_options(handed)
+        handed.set_defaults(handler=HANDED_OVER[name])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `lessons` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.handler not in HANDED_OVER.values():
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     try:
         settings = settings_from_args(args)
     except ValidationError as exc:

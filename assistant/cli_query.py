@@ -8,7 +8,8 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from ingest.models import Filters, Hit, Kind
+from assistant.answer.types import ROLES, Hit
+from ingest.models import Filters, Kind
 from ingest.settings import Settings
 
 WHERE_KEYS = {
@@ -72,9 +73,10 @@ def print_hits(query: str, retrieval, out: TextIO) -> None:
         out.write(f"   {p.text[:400]}{'...' if len(p.text) > 400 else ''}\n\n")
 
 
-def run_search(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+def run_search(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
     """`lessons search`: one question, or a batch file with one question per line."""
-    from assistant.search import SearchIndex, retrieve
+    out = out or sys.stdout  # looked up at the call: a default bound at import would keep a replaced stream
+    from assistant.retrieval.search import SearchIndex, retrieve
 
     filters = parse_where(args.where or [])
     if args.batch:
@@ -96,10 +98,11 @@ def run_search(args: argparse.Namespace, settings: Settings, out: TextIO = sys.s
     return 0
 
 
-def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
+def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
     """`lessons ask`: a cited answer to one question."""
-    from assistant.chat import answer_question
-    from assistant.search import SearchIndex
+    out = out or sys.stdout
+    from assistant.answer.chat import answer_question
+    from assistant.retrieval.search import SearchIndex
 
     index = SearchIndex.open(settings)
     answer = answer_question(args.query, index=index, settings=settings, filters=parse_where(args.where or []), role=args.role)
@@ -120,8 +123,8 @@ def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdo
     return 0
 
 
-def add_query_commands(sub: argparse._SubParsersAction) -> None:
-    """Register `search` and `ask` on the CLI's subparsers."""
+def add_query_commands(sub: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
+    """Register `search` and `ask` on the CLI's subparsers; returns their parsers."""
     search = sub.add_parser("search", help="ranked passages for a question")
     search.add_argument("query", nargs="?", help="the question")
     search.add_argument("-k", type=int, default=None, help="number of passages (default from settings)")
@@ -133,6 +136,7 @@ def add_query_commands(sub: argparse._SubParsersAction) -> None:
     ask = sub.add_parser("ask", help="a cited answer to a question")
     ask.add_argument("query", help="the question")
     ask.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter: doc, organisation, year, country, language, kind")
-    ask.add_argument("--role", choices=["designer", "trainer", "evaluator"], default=None)
+    ask.add_argument("--role", choices=ROLES, default=None)
     ask.add_argument("--json", action="store_true", help="answer and citations as JSON")
     ask.set_defaults(handler=run_ask)
+    return [search, ask]

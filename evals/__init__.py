@@ -1,1 +1,2 @@
-"""Evaluation of Lessons retrieval: gold questions, metrics, baselines and the harness."""
+"""Measuring Lessons (never imported by the product): `quality/` (gold questions, metrics, baselines, the harness,
+RESULTS.md) and `bench/` (speed, memory and size at growing corpus sizes, BENCH.md)."""

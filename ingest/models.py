@@ -1,7 +1,8 @@
 """Pydantic models that flow through ingestion and out to the assistant.
 
 `Document` is what a loader returns, `Block` is one structural unit of a cleaned
-document, `Passage` is the unit that is embedded, retrieved and cited.
+document, `Passage` is the unit that is embedded, retrieved and cited, `Filters` what a search may be limited to.
+The answer side's types (Hit, Citation, Answer) live with the assistant (`assistant.answer.types`).
 """
 
 from __future__ import annotations
@@ -106,39 +107,6 @@ class Passage(BaseModel):
         """Stable id: hash of document id, position in the document and text."""
         digest = hashlib.sha1(f"{doc_id}\x1f{position}\x1f{text}".encode()).hexdigest()
         return f"{doc_id}:{digest[:16]}"
-
-
-class Hit(BaseModel):
-    """A retrieved passage with its final score and the per-signal scores behind it."""
-
-    passage: Passage
-    score: float
-    scores: dict[str, float] = Field(default_factory=dict)
-
-
-class Citation(BaseModel):
-    """A numbered reference from an answer to a verbatim span of a stored passage."""
-
-    n: int
-    passage_id: str
-    doc_id: str
-    title: str
-    section: str = ""
-    page: int | None = None
-    quote: str
-    organisation: str = ""
-    year: int | None = None
-    kind: str = ""
-
-
-class Answer(BaseModel):
-    """What the assistant says: text with [n] markers, its citations, and whether it refused."""
-
-    question: str
-    answer: str
-    refused: bool = False
-    citations: list[Citation] = Field(default_factory=list)
-    notice: str = ""  # e.g. "LLM unavailable; showing the extractive answer"
 
 
 class Filters(BaseModel):

@@ -24,43 +24,13 @@ from __future__ import annotations
 
 import re
 
-from ingest.catalog import detect_language
 from ingest.clean import is_boilerplate
+from ingest.lang import detect_language, split_sentences
 from ingest.models import Block, Document, Kind, Passage
 from ingest.settings import IngestSettings
 from ingest.structure import is_list_item, normalise
 
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "no", "nos", "p", "pp", "e.g", "i.e", "eg", "egs", "ie",
-                  "etc", "vs", "cf", "approx", "inc", "ltd", "co", "dep", "fig", "vol", "art", "para", "jan", "feb",
-                  "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ass", "saksbeh", "jf",
-                  "bl.a", "dvs", "ca", "nr", "kr", "u.s", "u.k", "op", "al"}
-_BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-ZÆØÅÀ-Ý0-9])|\n(?=- )")
 _OWN_PASSAGE = {Kind.lesson, Kind.recommendation, Kind.finding, Kind.good_practice, Kind.challenge}
-
-
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans (start, end offsets into `text`) within text[start:end], whitespace trimmed."""
-    end = len(text) if end is None else end
-    spans, begin = [], start
-    for match in _BOUNDARY.finditer(text, start, end):
-        before = text[begin:match.start() + 1]
-        token = re.findall(r"([\w.]+)[.!?…]$", before)
-        word = token[0].lower().rstrip(".") if token else ""
-        if match.group(0)[0] == "." and (word in _ABBREVIATIONS or re.fullmatch(r"[a-zæøå]", word)
-                                         or (len(word) == 1 and word.isalpha())):
-            continue
-        spans.append((begin, match.start() + len(match.group(0).rstrip())))
-        begin = match.end()
-    spans.append((begin, end))
-    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _words(text: str) -> int:

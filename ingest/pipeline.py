@@ -26,6 +26,7 @@ from ingest.lock import ingest_lock
 from ingest.models import CatalogEntry, Document, Passage
 from ingest.passages import make_passages
 from ingest.settings import Settings
+from ingest.snapshot.build import build_snapshot
 from ingest.sparse import SPARSE_EMBEDDER, SPARSE_TOP_K, sparse_enabled
 from ingest.store import DocRecord, Store, open_store
 from ingest.structure import parse_blocks
@@ -159,6 +160,7 @@ def ingest_paths(
     start = time.perf_counter()
     with ingest_lock(settings.data_dir, timeout_s=lock_timeout_s):
         summary = _ingest([Path(p) for p in paths], settings=settings, progress=progress)
+        build_snapshot(open_store(settings), settings)  # what search reads, ready before anyone asks
     summary.seconds = time.perf_counter() - start
     summary.passages_per_second = summary.passages / summary.seconds if summary.seconds else 0.0
     return summary

@@ -21,6 +21,7 @@ from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel, Field
 
 from ingest.models import CatalogEntry, Document, Filters, Passage
+from ingest.records import filters_to_where, passage_from_record, passage_metadata
 from ingest.settings import Settings
 from ingest.sparse import METADATA_KEY, SPARSE_EMBEDDER, SparseVector, decode_sparse, encode_sparse
 
@@ -41,53 +42,6 @@ class DocRecord(BaseModel):
     recipe: str = ""  # hash of the passage-making settings it was cut with
 
 
-def passage_metadata(passage: Passage) -> dict:
-    """Chroma metadata of a passage: scalar filter keys plus the passage (minus its text) as JSON."""
-    meta: dict = {
-        "doc_id": passage.doc_id,
-        "title": passage.title,
-        "organisation": passage.organisation,
-        "language": passage.language,
-        "doc_type": passage.doc_type,
-        "kind": passage.kind.value,
-        "section": passage.section,
-        "countries": "; ".join(passage.countries),
-        "passage": passage.model_dump_json(exclude={"text"}),
-    }
-    if passage.year is not None:
-        meta["year"] = passage.year
-    if passage.page is not None:
-        meta["page"] = passage.page
-    for country in passage.countries:
-        meta[f"country:{country}"] = True
-    return meta
-
-
-def passage_from_record(metadata: dict, text: str) -> Passage:
-    """Rebuild the exact Passage from a record's metadata and its document text."""
-    return Passage.model_validate({**json.loads(metadata["passage"]), "text": text})
-
-
-def filters_to_where(filters: Filters | None) -> dict | None:
-    """A Chroma `where` clause equivalent to `Filters.matches` (None when nothing is filtered)."""
-    if filters is None or filters.is_empty():
-        return None
-    conds: list[dict] = []
-    for key, values in (
-        ("doc_id", filters.doc_ids),
-        ("organisation", filters.organisations),
-        ("year", filters.years),
-        ("language", filters.languages),
-        ("kind", [k.value for k in filters.kinds]),
-    ):
-        if values:
-            conds.append({key: {"$in": list(values)}})
-    if filters.countries:
-        per_country = [{f"country:{c}": True} for c in filters.countries]
-        conds.append(per_country[0] if len(per_country) == 1 else {"$or": per_country})
-    return conds[0] if len(conds) == 1 else {"$and": conds}
-
-
 class Store:
     """Passages and the document manifest in Chroma."""
 
@@ -95,6 +49,7 @@ class Store:
         self.client = client
         self.location = location  # a path or a URL, for people
         self._docs = client.get_or_create_collection(DOCUMENTS, embedding_function=None)
+        self._collection_handles: dict[str, chromadb.Collection] = {}  # for nearest_ids: one lookup, not per query
 
     # --- collections -------------------------------------------------------------------------
     def _passage_collections(self) -> dict[str, chromadb.Collection]:
@@ -117,9 +72,10 @@ class Store:
             # manifest first: a kill between the two steps leaves documents marked for re-embedding
             for rec in self.manifest().values():
                 if embedder in rec.models:
-                    self._put_record(rec.model_copy(update={"models": {
+                    self.put_record(rec.model_copy(update={"models": {
                         k: v for k, v in rec.models.items() if k != embedder}}))
             self.client.delete_collection(PREFIX + embedder)
+            self._collection_handles.pop(embedder, None)
             dropped, current = True, None
         if current is None:
             self.client.create_collection(
@@ -169,22 +125,12 @@ class Store:
         ids = [p.id for p in passages]
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate passage ids in {doc.doc_id}")
-        metas = [passage_metadata(p) for p in passages]
-        texts = [p.text for p in passages]
-        with_sparse = metas if sparse is None else [
-            {**m, METADATA_KEY: encode_sparse(v)} for m, v in zip(metas, sparse, strict=True)]
-        self.delete_document(doc.doc_id)
         for name, vecs in vectors.items():
             if len(vecs) != len(passages):
                 raise ValueError(f"{name}: {len(vecs)} vectors for {len(passages)} passages")
-            col_metas = with_sparse if name == SPARSE_EMBEDDER else metas
-            for i in range(0, len(ids), _PAGE):
-                cols[name].add(
-                    ids=ids[i : i + _PAGE],
-                    embeddings=np.asarray(vecs[i : i + _PAGE], dtype=np.float32),
-                    metadatas=col_metas[i : i + _PAGE],
-                    documents=texts[i : i + _PAGE],
-                )
+        self.delete_document(doc.doc_id)
+        for name, vecs in vectors.items():
+            self.add_passages(name, passages, vecs, sparse=sparse if name == SPARSE_EMBEDDER else None)
         record = DocRecord(
             doc_id=doc.doc_id,
             sha256=doc.sha256,
@@ -194,10 +140,25 @@ class Store:
             models={name: (cols[name].metadata or {}).get("model", "") for name in sorted(vectors)},
             recipe=recipe,
         )
-        self._put_record(record)
+        self.put_record(record)
         return record
 
-    def _put_record(self, record: DocRecord) -> None:
+    def add_passages(self, embedder: str, passages: list[Passage], vectors: np.ndarray, *,
+                     sparse: list[SparseVector | None] | None = None) -> None:
+        """Add passage records (one vector each, and a sparse vector where given) to an embedder's collection,
+        in pages. They count only once their document's record is in the manifest (`put_record`)."""
+        col = self._passage_collections()[embedder]
+        metas = [passage_metadata(p) for p in passages]
+        for meta, vector in zip(metas, sparse or [], strict=False):
+            if vector is not None:
+                meta[METADATA_KEY] = encode_sparse(vector)
+        for i in range(0, len(passages), _PAGE):
+            col.add(ids=[p.id for p in passages[i : i + _PAGE]],
+                    embeddings=np.asarray(vectors[i : i + _PAGE], dtype=np.float32),
+                    metadatas=metas[i : i + _PAGE], documents=[p.text for p in passages[i : i + _PAGE]])
+
+    def put_record(self, record: DocRecord) -> None:
+        """Record a document in the manifest (written last: its passages must all be stored)."""
         self._docs.upsert(
             ids=[record.doc_id], embeddings=[[0.0]], documents=[record.meta.title],
             metadatas=[{"record": record.model_dump_json(), "sha256": record.sha256}],
@@ -236,6 +197,41 @@ class Store:
             covered |= {p.doc_id for p in found.values()}
         passages = sorted(found.values(), key=lambda p: (p.doc_id, p.start, p.id))
         return passages, {p.id: vectors[p.id] for p in passages if p.id in vectors}
+
+    def stored_vectors(self, embedder: str, ids: list[str]) -> np.ndarray:
+        """The embedder's stored vectors of the passages `ids`, one row each in that order."""
+        col = self._passage_collections().get(embedder)
+        if not ids:
+            return np.zeros((0, int((col.metadata or {}).get("dim", 0)) if col is not None else 0), dtype=np.float32)
+        row = {pid: i for i, pid in enumerate(ids)}
+        matrix: np.ndarray | None = None
+        filled = 0
+        for start in range(0, len(ids) if col is not None else 0, _PAGE):
+            got = col.get(ids=ids[start : start + _PAGE], include=["embeddings"])
+            vectors = np.asarray(got["embeddings"], dtype=np.float32)
+            if matrix is None:
+                matrix = np.zeros((len(ids), vectors.shape[1]), dtype=np.float32)
+            matrix[[row[i] for i in got["ids"]]] = vectors
+            filled += len(got["ids"])
+        if matrix is None or filled != len(ids):
+            raise RuntimeError(f"{embedder}: {filled} stored vectors for {len(ids)} passages; re-run ingestion")
+        return matrix
+
+    def nearest_ids(self, embedder: str, vector: np.ndarray, *, n: int) -> list[tuple[str, float]]:
+        """Chroma's HNSW neighbours of `vector` in an embedder's collection as (passage id, cosine similarity),
+        ids and distances only (a millisecond at 100k), including any of a document still being written."""
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        try:
+            got = self._handle(embedder).query(query_embeddings=query, n_results=n, include=["distances"])
+        except Exception:  # the collection was replaced (another process re-embedded): look it up again
+            self._collection_handles.pop(embedder, None)
+            got = self._handle(embedder).query(query_embeddings=query, n_results=n, include=["distances"])
+        return [(pid, 1.0 - float(d)) for pid, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def _handle(self, embedder: str) -> chromadb.Collection:
+        if embedder not in self._collection_handles:
+            self._collection_handles[embedder] = self._passage_collections()[embedder]
+        return self._collection_handles[embedder]
 
     def vector_query(
         self, embedder: str, vector: np.ndarray, *, k: int, filters: Filters | None = None

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ingest.kinds import FORM_SECTION as _FORM_SECTION
+from ingest.kinds import ITEM_LABEL_KINDS as _ITEM_LABEL_KINDS
+from ingest.kinds import SECTION_KINDS as _SECTION_KINDS
 from ingest.models import Block, Kind
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -18,21 +21,6 @@ _ANNEX = re.compile(r"^(annex|annexure|appendix|attachment|vedlegg)\b", re.IGNOR
 _SALUTATION = re.compile(r"^(dear|kjære|til)\s+[^,]{2,60},$", re.IGNORECASE)
 _ITEM = re.compile(r"^(- |\(?\d{1,2}[.)]\s+|\(?[a-z]{1,4}[.)]\s+)")
 _TERMINAL = re.compile(r"[.!?;,][\"'”’)\]]*$")
-_SECTION_KINDS = [
-    (Kind.challenge, re.compile(r"\bchallenges?\b|utfordring", re.IGNORECASE)),
-    (Kind.good_practice, re.compile(r"\b(good|best|promising) practices?\b|god praksis|beste praksis", re.IGNORECASE)),
-    (Kind.lesson, re.compile(r"\blessons?[- ]+learn|lærdom|læringspunkt", re.IGNORECASE)),
-    (Kind.recommendation, re.compile(r"recommendation|tilråd|tiltaking|anbefaling", re.IGNORECASE)),
-    (Kind.finding, re.compile(r"\bfindings?\b|\bfunn\b", re.IGNORECASE)),
-]
-_FORM_SECTION = re.compile(r"questionnaire|survey form|interview guide|spørjeskjema|spørreskjema", re.IGNORECASE)
-_ITEM_LABEL_KINDS = [
-    (Kind.recommendation, re.compile(r"^(tilråding|recommendation|anbefaling)\s*\d+", re.IGNORECASE)),
-    (Kind.lesson, re.compile(r"^(lesson|lærdom)\s*\d+", re.IGNORECASE)),
-    (Kind.finding, re.compile(r"^(finding|funn)\s*\d+", re.IGNORECASE)),
-    (Kind.good_practice, re.compile(r"^(good|best) practice\s*\d+", re.IGNORECASE)),
-    (Kind.challenge, re.compile(r"^challenge\s*\d+", re.IGNORECASE)),
-]
 LESSON_FIELDS = [  # label pattern -> field name, in display order
     ("lesson", re.compile(r"^element\b", re.IGNORECASE)),
     ("description", re.compile(r"brief description|lesson learned|description", re.IGNORECASE)),

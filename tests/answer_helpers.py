@@ -1,7 +1,7 @@
 """Shared fixtures for the answer tests: real passages cut verbatim from the seed corpus, and retrievals.
 
 Passages are built by hand (slices of corpus/*.txt with catalog metadata) so the answer tests do not
-depend on ingestion; `Retrieval` is the real model from assistant.search.
+depend on ingestion; `Retrieval` is the real model from assistant.retrieval.search.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_completion_callback
 from pydantic import Field
 
-from assistant.search import Retrieval
-from ingest.models import Hit, Kind, Passage
+from assistant.answer.types import Hit
+from assistant.retrieval.search import Retrieval
+from ingest.models import Kind, Passage
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 PUEBLA = "iom-2021-puebla-self-evaluation-lessons-learned.txt"

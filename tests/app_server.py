@@ -69,7 +69,7 @@ def seeded_settings(root: Path, **overrides) -> Settings:
 @contextmanager
 def running_app(settings: Settings) -> Iterator[str]:
     """Serve the real app (index and models loaded once) in a background thread; yields its URL."""
-    from assistant.app import serve
+    from assistant.web.app import serve
 
     port = free_port()
     app = serve(settings, host="127.0.0.1", port=port, block=False)

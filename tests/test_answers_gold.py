@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chat import answer_question
-from assistant.search import SearchIndex
-from evals.metrics import load_gold
+from assistant.answer.chat import answer_question
+from assistant.retrieval.search import SearchIndex
+from evals.quality.metrics import load_gold
 from tests.app_server import seeded_settings
 
-GOLD = load_gold(Path(__file__).resolve().parents[1] / "evals" / "gold.yaml")
+GOLD = load_gold(Path(__file__).resolve().parents[1] / "evals" / "quality" / "gold.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from app_server import SEED_CORPUS, running_app, seeded_settings
 
-from assistant.feedback import FeedbackRecord, feedback_path, record_feedback
-from assistant.render import chat_message, export_markdown, source_card
-from assistant.uploads import UploadMeta, UploadRefused, add_document, parse_year, safe_filename
-from ingest.models import Answer, Citation, Passage
+from app_server import SEED_CORPUS, running_app, seeded_settings
+from assistant.answer.feedback import FeedbackRecord, feedback_path, record_feedback
+from assistant.answer.types import Answer, Citation
+from assistant.web.render import chat_message, export_markdown, source_card
+from assistant.web.uploads import UploadMeta, UploadRefused, add_document, parse_year, safe_filename
+from ingest.models import Passage
 from ingest.settings import Settings
 
 UNODC_FILE = "unodc-2022-mexico-tip-cluster-evaluation-brief.txt"

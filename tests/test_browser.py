@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from app_server import running_app, seeded_settings
 
-from assistant.feedback import feedback_path
+from app_server import running_app, seeded_settings
+from assistant.answer.feedback import feedback_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

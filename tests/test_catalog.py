@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fixtures_docs import CORPUS, NORAD
-from ingest.catalog import CatalogError, detect_language, guess_entry, read_catalog
+from ingest.catalog import CatalogError, guess_entry, read_catalog
+from ingest.lang import detect_language
 from ingest.models import DocType
 
 

@@ -6,6 +6,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+
 from answer_helpers import (
     CORPUS,
     FakeLLM,
@@ -16,10 +17,10 @@ from answer_helpers import (
     unodc_findings,
     unodc_shelter_recommendation,
 )
-
-from assistant.chat import answer_question, corpus_coverage, is_followup, rewrite_followup, stream_answer
-from assistant.compose import REFUSAL
-from ingest.models import Answer, CatalogEntry
+from assistant.answer.chat import answer_question, corpus_coverage, is_followup, rewrite_followup, stream_answer
+from assistant.answer.compose import REFUSAL
+from assistant.answer.types import Answer
+from ingest.models import CatalogEntry
 from ingest.settings import AnswerSettings, Settings
 
 SETTINGS = Settings()
@@ -28,7 +29,7 @@ PRIVATE = "What lessons were learned about engaging the private sector?"
 
 
 class Recorder:
-    """A retriever standing in for assistant.search.retrieve: records the query, returns a fixed retrieval."""
+    """A retriever standing in for assistant.retrieval.search.retrieve: records the query, returns a fixed retrieval."""
 
     def __init__(self, retrieval):
         self.retrieval = retrieval
@@ -185,7 +186,7 @@ def test_answers_from_a_real_index(tmp_settings):
 
     import yaml
 
-    from assistant.search import SearchIndex
+    from assistant.retrieval.search import SearchIndex
     from ingest.pipeline import ingest_paths
 
     corpus = tmp_settings.corpus_dir

@@ -46,6 +46,38 @@ def test_ingest_then_stats(small_corpus, tmp_path, capsys):
     assert stats["location"] == str(data / "chroma")
 
 
+def test_query_commands_take_the_index_options_after_their_name(small_corpus, tmp_path, monkeypatch, capsys):
+    """`lessons search Q --data-dir X` (and `ask`) read the index at X, exactly as `lessons --data-dir X search Q`."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("LESSONS_DATA_DIR", str(tmp_path / "empty"))  # where an ignored option would send them
+    assert main(["ingest", str(small_corpus), "--data-dir", str(data), "--quiet"]) == 0
+    capsys.readouterr()
+    question = "Which hotline operation improved where local partners joined early and budgets were predictable?"
+    assert main(["search", question, "-k", "3", "--json", "--data-dir", str(data), "--embedder", "e5"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert main(["--data-dir", str(data), "search", question, "-k", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == after
+    assert not after["refused"] and after["passages"][0]["doc_id"] == "hotline"
+    assert main(["ask", question, "--json", "--data-dir", str(data)]) == 0
+    assert json.loads(capsys.readouterr().out)["citations"][0]["doc_id"] == "hotline"
+
+
+def test_eval_and_bench_hand_their_own_options_over_to_evals(monkeypatch, tmp_path):
+    import evals.bench.run as bench
+    import evals.quality.harness as harness
+
+    seen: dict = {}
+    monkeypatch.setattr(harness, "main", lambda argv, *, settings, command: seen.update(eval=(argv, settings)) or 0)
+    monkeypatch.setattr(bench, "main", lambda argv, *, settings: seen.update(bench=(argv, settings)) or 0)
+    assert main(["eval", "--split", "tuning", "--data-dir", str(tmp_path / "x"), "--ablate", "-k", "5"]) == 0
+    assert seen["eval"][0] == ["--split", "tuning", "--ablate", "-k", "5"]
+    assert seen["eval"][1].data_dir == tmp_path / "x"
+    assert main(["--embedder", "minilm", "bench", "--sizes", "1000"]) == 0
+    assert seen["bench"][0] == ["--sizes", "1000"] and seen["bench"][1].embedders == ["minilm"]
+    with pytest.raises(SystemExit):
+        main(["stats", "--split", "tuning"])  # other commands still refuse options they do not know
+
+
 def test_failures_give_a_non_zero_exit_and_name_the_file(small_corpus, tmp_path, capsys):
     (small_corpus / "empty.txt").write_bytes(b"")
     code = main(["ingest", str(small_corpus), "--data-dir", str(tmp_path / "data"), "--quiet"])

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+
 from answer_helpers import (
     devfund_challenges,
     devfund_synergies,
@@ -18,8 +19,7 @@ from answer_helpers import (
     unodc_lessons,
     unodc_shelter_recommendation,
 )
-
-from assistant.compose import (
+from assistant.answer.compose import (
     EXAMPLES,
     FINDINGS,
     RECOMMENDATIONS,
@@ -29,7 +29,7 @@ from assistant.compose import (
     format_sources,
     group_of,
 )
-from assistant.quotes import best_quote, sentence_spans, trim_span
+from assistant.answer.quotes import best_quote, sentence_spans, trim_span
 from ingest.models import Kind
 from ingest.settings import AnswerSettings, Settings
 

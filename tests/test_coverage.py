@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from app_server import seeded_settings
 
-from assistant.coverage import CoverageThresholds, containment, evidence_score, split_lines, verdict
-from ingest.models import Hit, Passage
+from app_server import seeded_settings
+from assistant.answer.coverage import containment, evidence_score, split_lines, verdict
+from assistant.answer.types import Hit
+from ingest.models import Passage
+from ingest.settings import CoverageSettings
 
 COPIED = [  # lines taken from the seed documents' recommendations and lessons
     "Improve the design of interventions, by investigating more profoundly the problem matter before the design "
@@ -47,7 +49,7 @@ def test_containment_counts_content_words() -> None:
 
 
 def test_evidence_score_blends_dense_and_containment() -> None:
-    t = CoverageThresholds(dense_weight=0.5)
+    t = CoverageSettings(dense_weight=0.5)
     score, dense, contained = evidence_score("sustainability plans", _hit("Write sustainability plans.", 0.8), thresholds=t)
     assert (dense, contained) == (0.8, 1.0) and score == pytest.approx(0.9)
     keyword_only, _, _ = evidence_score("sustainability plans", _hit("Write plans.", None), thresholds=t)
@@ -55,7 +57,7 @@ def test_evidence_score_blends_dense_and_containment() -> None:
 
 
 def test_verdict_thresholds() -> None:
-    t = CoverageThresholds(covered=0.8, partly=0.6)
+    t = CoverageSettings(covered=0.8, partly=0.6)
     assert [verdict(s, thresholds=t) for s in (0.95, 0.8, 0.7, 0.6, 0.3)] == [
         "covered", "covered", "partly covered", "partly covered", "new",
     ]
@@ -64,7 +66,7 @@ def test_verdict_thresholds() -> None:
 @pytest.fixture(scope="module")
 def index_and_settings(tmp_path_factory):
     """A SearchIndex over an ingested copy of the seed corpus (e5)."""
-    from assistant.search import SearchIndex
+    from assistant.retrieval.search import SearchIndex
 
     settings = seeded_settings(tmp_path_factory.mktemp("coverage"))
     return SearchIndex.open(settings), settings
@@ -72,7 +74,7 @@ def index_and_settings(tmp_path_factory):
 
 @pytest.mark.slow
 def test_copied_lines_are_covered_with_verbatim_evidence(index_and_settings) -> None:
-    from assistant.coverage import check_coverage
+    from assistant.answer.coverage import check_coverage
 
     index, settings = index_and_settings
     rows = check_coverage(COPIED, index=index, settings=settings)
@@ -86,7 +88,7 @@ def test_copied_lines_are_covered_with_verbatim_evidence(index_and_settings) -> 
 
 @pytest.mark.slow
 def test_paraphrases_are_not_new_and_new_lines_are(index_and_settings) -> None:
-    from assistant.coverage import check_coverage
+    from assistant.answer.coverage import check_coverage
 
     index, settings = index_and_settings
     para = check_coverage(PARAPHRASED, index=index, settings=settings)

@@ -1,5 +1,5 @@
-"""The dense path (assistant/dense_matrix.py, used by assistant.search.vector_search) returns what Chroma's own
-filtered query returns, and only passages of the snapshot it was loaded with."""
+"""The dense path (ingest/snapshot/dense.py, used by assistant.retrieval.search.vector_search) returns what
+Chroma's own filtered query returns, and only passages of the snapshot it was loaded with."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import itertools
 import numpy as np
 import pytest
 
-from assistant.dense_matrix import DenseMatrix
-from ingest.metadata_columns import MetadataColumns
-from assistant.search import vector_search
+from assistant.retrieval.search import vector_search
 from ingest.embed import DIM
-from ingest.keyword_index import load_or_build
 from ingest.models import CatalogEntry, Document, Filters, Kind
+from ingest.snapshot.build import open_snapshot, snapshot_folder
+from ingest.snapshot.columns import MetadataColumns
+from ingest.snapshot.dense import DenseMatrix
 from ingest.store import open_store
 from ingest_helpers import make_passage
 
@@ -48,7 +48,7 @@ class StubEmbedder:
 
 @pytest.fixture
 def index(tmp_settings):
-    from assistant.search import SearchIndex
+    from assistant.retrieval.search import SearchIndex
 
     store = open_store(tmp_settings)
     store.ensure_collection("e5", model="stub", dim=DIM)
@@ -61,10 +61,9 @@ def index(tmp_settings):
         store.replace_document(Document(doc_id=f"doc{d}", path=f"/c/doc{d}.txt", sha256=str(d), text="", meta=meta),
                                ps, {"e5": vecs})
     query = rng.normal(size=DIM).astype(np.float32)
-    index = SearchIndex(settings=tmp_settings, store=store, keyword=load_or_build(store, tmp_settings),
-                        embedders={"e5": StubEmbedder(query / np.linalg.norm(query))})
-    index.load_snapshot(index.keyword)
-    return index
+    embedders = {"e5": StubEmbedder(query / np.linalg.norm(query))}
+    return SearchIndex(settings=tmp_settings, store=store, embedders=embedders,
+                       snapshot=open_snapshot(store, tmp_settings, embedders=embedders))
 
 
 FILTERS = [
@@ -94,10 +93,11 @@ def test_same_passages_as_chromas_own_query(index, filters):
 
 
 def test_matrix_is_saved_per_fingerprint_and_read_back(index, tmp_settings):
-    built = DenseMatrix.load_or_build(index.store, index.keyword, embedder="e5", data_dir=tmp_settings.data_dir)
-    path = tmp_settings.data_dir / "vectors" / index.keyword.fingerprint / "e5.npy"
+    folder = snapshot_folder(tmp_settings, index.keyword.fingerprint)
+    built = DenseMatrix.load_or_build(index.store, index.keyword, embedder="e5", folder=folder)
+    path = tmp_settings.data_dir / "snapshot" / index.keyword.fingerprint / "e5.npy"
     assert path.is_file()
-    again = DenseMatrix.load_or_build(index.store, index.keyword, embedder="e5", data_dir=tmp_settings.data_dir)
+    again = DenseMatrix.load_or_build(index.store, index.keyword, embedder="e5", folder=folder)
     assert isinstance(again.matrix, np.memmap) and np.array_equal(np.asarray(again.matrix), np.asarray(built.matrix))
 
 

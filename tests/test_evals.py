@@ -8,11 +8,9 @@ import pytest
 import yaml
 from llama_index.core.schema import TextNode
 
-from evals.baselines import bm25_baseline, llamaindex_baseline, stock_nodes
-from evals.harness import GOLD_PATH, ablation_variants, main
-from evals.refusal_fit import fit_unknown_penalty, refusals
-from evals.report import EvalReport
-from evals.metrics import (
+from evals.quality.baselines import bm25_baseline, llamaindex_baseline, stock_nodes
+from evals.quality.harness import GOLD_PATH, ablation_variants, main
+from evals.quality.metrics import (
     GoldItem,
     QueryOutcome,
     calibrate_threshold,
@@ -26,6 +24,8 @@ from evals.metrics import (
     select,
     summarize,
 )
+from evals.quality.refusal_fit import fit_unknown_penalty, refusals
+from evals.quality.report import EvalReport
 from ingest.settings import PROJECT_ROOT, RefusalCutoffs, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -281,8 +281,8 @@ def test_eval_end_to_end_on_a_small_corpus(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_batch_retrieve_yields_one_retrieval_per_question(tmp_path):
-    from assistant.search import SearchIndex
-    from evals.harness import batch_retrieve, prepare_index
+    from assistant.retrieval.search import SearchIndex
+    from evals.quality.harness import batch_retrieve, prepare_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.glossary import Glossary, load_glossary
-from ingest.keyword_index import KeywordIndex
+from assistant.retrieval.glossary import Glossary, load_glossary
 from ingest.models import Passage
+from ingest.snapshot.keyword import KeywordIndex
 
 GLOSSARY = Glossary.from_groups([
     ["recommendation", "tilråding", "recomendación"],

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ingest import keyword_index
 from ingest.embed import DIM
-from ingest.keyword_index import KeywordIndex, fold, load_or_build, passage_tokens, query_tokens
+from ingest.lang import fold
 from ingest.models import CatalogEntry, Document, Filters, Kind
+from ingest.snapshot import keyword as keyword_index
+from ingest.snapshot.build import load_or_build_keyword
+from ingest.snapshot.keyword import KeywordIndex, passage_tokens, query_tokens
 from ingest.store import open_store
 from ingest_helpers import make_passage
 
@@ -46,6 +48,22 @@ def test_tokens_drop_stopwords_and_stem_by_language():
     assert passage_tokens("tilrådingane og evalueringa", language="nn") == ["tilrading", "evaluering"]
     assert "recommend" in query_tokens("recommendations") and "tilrading" in query_tokens("tilrådingane")
     assert query_tokens("the and of") == []
+
+
+def test_spanish_french_and_swedish_passages_get_their_own_stemmer_and_stopwords():
+    assert passage_tokens("Las recomendaciones para los albergues", language="es") == ["recomend", "alberg"]
+    assert passage_tokens("Les recommandations pour les refuges", language="fr") == ["recommand", "refug"]
+    assert passage_tokens("Rekommendationerna för skyddade boenden", language="sv") == ["rekommendation", "skydd",
+                                                                                        "boend"]
+
+
+def test_a_query_is_stemmed_in_every_language_the_index_holds():
+    spanish = make_passage("es", 0, "Las recomendaciones para los albergues de víctimas de trata.", language="es")
+    english = make_passage("en", 0, "Recommendations on hotline data protection.")
+    index = KeywordIndex.build([spanish, english], fingerprint="fp")
+    assert index.languages == ("english", "spanish")
+    assert ids(index.search("recomendación albergue", k=2)) == [spanish.id]  # Spanish stems meet Spanish ones
+    assert KeywordIndex.build([english], fingerprint="fp").languages == ("english",)
 
 
 def test_stemmed_english_match_ranks_the_densest_passage_first(index):
@@ -110,22 +128,22 @@ def test_load_or_build_follows_the_store_fingerprint(tmp_settings, monkeypatch):
     store = open_store(tmp_settings)
     store.ensure_collection("e5", model="m", dim=DIM)
     _add(store, "iom", PASSAGES[:2])
-    first = load_or_build(store, tmp_settings)
+    first = load_or_build_keyword(store, tmp_settings)
     assert first.fingerprint == store.fingerprint()
-    assert (tmp_settings.data_dir / "bm25" / first.fingerprint / "fingerprint.txt").exists()
+    assert (tmp_settings.data_dir / "snapshot" / first.fingerprint / "fingerprint.txt").exists()
 
     def no_build(*args, **kwargs):
         raise AssertionError("should have loaded from disk")
 
     monkeypatch.setattr(keyword_index.KeywordIndex, "build", no_build)
-    assert load_or_build(open_store(tmp_settings), tmp_settings).passages == first.passages  # loaded, not rebuilt
+    assert load_or_build_keyword(open_store(tmp_settings), tmp_settings).passages == first.passages  # loaded, not rebuilt
     monkeypatch.undo()
 
     _add(open_store(tmp_settings), "unodc", PASSAGES[2:3])  # e.g. another process ingests a document
-    second = load_or_build(store, tmp_settings)
+    second = load_or_build_keyword(store, tmp_settings)
     assert second.fingerprint != first.fingerprint
     assert ids(second.search("nigerian hotline", k=1)) == [PASSAGES[2].id]
-    assert sorted(p.name for p in (tmp_settings.data_dir / "bm25").iterdir()) == [second.fingerprint]
+    assert sorted(p.name for p in (tmp_settings.data_dir / "snapshot").iterdir()) == [second.fingerprint]
 
 
 def _sparse(*terms: tuple[int, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -177,8 +195,8 @@ def test_load_or_build_takes_the_sparse_vectors_from_the_store(tmp_settings):
     store.replace_document(Document(doc_id="iom", path="/iom", sha256="iom", text="", meta=meta), ps,
                            {"e5": np.tile(np.eye(1, DIM, dtype=np.float32), (2, 1))}, sparse=[SPARSE[p.id] for p in ps])
     _add(store, "unodc", PASSAGES[2:3])  # written without sparse vectors: an empty row
-    built = load_or_build(store, tmp_settings)
-    assert (tmp_settings.data_dir / "bm25" / built.fingerprint / "sparse.data.npy").exists()
+    built = load_or_build_keyword(store, tmp_settings)
+    assert (tmp_settings.data_dir / "snapshot" / built.fingerprint / "sparse.data.npy").exists()
     assert ids(built.sparse_search(*_sparse((7, 1.0)), k=5)) == [PASSAGES[1].id, PASSAGES[0].id]
-    loaded = load_or_build(open_store(tmp_settings), tmp_settings)
+    loaded = load_or_build_keyword(open_store(tmp_settings), tmp_settings)
     assert ids(loaded.sparse_search(*_sparse((7, 1.0)), k=5)) == [PASSAGES[1].id, PASSAGES[0].id]

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+
 from answer_helpers import (
     FakeLLM,
     devfund_synergies,
@@ -16,8 +17,7 @@ from answer_helpers import (
     unodc_findings,
     unodc_shelter_recommendation,
 )
-
-from assistant.llm import (
+from assistant.answer.llm import (
     REFUSAL_SENTENCE,
     LLMFailure,
     LLMUnavailable,
@@ -27,8 +27,8 @@ from assistant.llm import (
     parse_llm_spec,
     stream_llm_answer,
 )
-from assistant.verify import NoValidCitation, verify_citations
-from ingest.models import Answer
+from assistant.answer.types import Answer
+from assistant.answer.verify import NoValidCitation, verify_citations
 from ingest.settings import AnswerSettings, Settings
 
 SETTINGS = Settings()

@@ -9,9 +9,10 @@ import pytest
 
 from fixtures_docs import DEVFUND, NORAD, PUEBLA, UNODC, corpus_doc, make_pdf, text_doc
 from ingest.clean import clean_document
+from ingest.lang import split_sentences
 from ingest.load import load_file
 from ingest.models import Kind
-from ingest.passages import make_passages, split_sentences
+from ingest.passages import make_passages
 from ingest.settings import IngestSettings
 from ingest.structure import normalise, parse_blocks
 

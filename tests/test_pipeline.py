@@ -11,10 +11,10 @@ import pytest
 
 from ingest import pipeline, write
 from ingest.embed import model_identity
-from ingest.keyword_index import load_or_build
 from ingest.lock import IngestLocked, ingest_lock
 from ingest.models import Filters
 from ingest.pipeline import ingest_paths
+from ingest.snapshot.build import load_or_build_keyword
 from ingest.store import open_store
 from ingest_helpers import SMALL_CORPUS, write_catalog, write_doc
 
@@ -188,7 +188,7 @@ def test_model_change_triggers_re_embedding(small_corpus, tmp_settings):
 def test_search_filters_after_ingest(small_corpus, tmp_settings, e5_embedder):
     ingest([small_corpus], tmp_settings)
     store = open_store(tmp_settings)
-    keyword = load_or_build(store, tmp_settings)
+    keyword = load_or_build_keyword(store, tmp_settings)
     hits = keyword.search("hotline operation", k=10)
     assert hits[0][0].doc_id == "hotline"
     assert {p.doc_id for p, _ in keyword.search("operation training shelter", k=10,
@@ -203,7 +203,7 @@ def test_passages_get_sparse_vectors_and_toggling_them_re_ingests(small_corpus, 
     off = tmp_settings.model_copy(update={"search": tmp_settings.search.model_copy(update={"use_sparse": False})})
     first = ingest([small_corpus], off)
     store = open_store(off)
-    assert store.sparse_vectors() == {} and load_or_build(store, off).sparse is None
+    assert store.sparse_vectors() == {} and load_or_build_keyword(store, off).sparse is None
     on = ingest([small_corpus], tmp_settings)  # the default: an index without sparse vectors is refreshed
     assert (on.updated, on.skipped, on.passages) == (3, 0, first.passages)
     store = open_store(tmp_settings)
@@ -214,7 +214,7 @@ def test_passages_get_sparse_vectors_and_toggling_them_re_ingests(small_corpus, 
     stored = dict(zip(*vectors[passages[0].id], strict=True))
     assert set(stored) == set(idx.tolist())
     assert [stored[i] for i in idx.tolist()] == pytest.approx(val.tolist(), rel=2e-3)
-    keyword = load_or_build(store, tmp_settings)
+    keyword = load_or_build_keyword(store, tmp_settings)
     assert keyword.sparse is not None and keyword.sparse.shape[0] == len(keyword.passages)
     assert ingest([small_corpus], tmp_settings).skipped == 3  # computed once
     back = ingest([small_corpus], off)

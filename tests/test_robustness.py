@@ -213,8 +213,8 @@ def injection_corpus(tmp_path_factory) -> tuple[Settings, Path]:
 
 
 def _answer(question: str, settings: Settings, **kwargs):
-    from assistant.chat import answer_question
-    from assistant.search import SearchIndex
+    from assistant.answer.chat import answer_question
+    from assistant.retrieval.search import SearchIndex
 
     return answer_question(question, index=SearchIndex.open(settings), settings=settings, **kwargs)
 
@@ -234,7 +234,7 @@ def test_injected_document_does_not_change_an_unrelated_answer(injection_corpus)
 
 
 def test_an_llm_obeying_an_injection_cannot_cite_a_source_it_was_not_given(injection_corpus):
-    from assistant.search import SearchIndex, retrieve
+    from assistant.retrieval.search import SearchIndex, retrieve
 
     settings, corpus = injection_corpus
     if not (corpus / "hotline-review-2022.txt").exists():  # run alone: ingest the injected document here

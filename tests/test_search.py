@@ -10,19 +10,16 @@ import zlib
 import numpy as np
 import pytest
 
-from assistant.query import (
-    document_names,
-    intended_kinds,
-    language_affinity,
-    named_documents,
-    should_refuse,
-    unknown_terms,
-)
-from assistant.search import SearchIndex, diversify, fuse, retrieve
-from evals.metrics import is_relevant
-from ingest.keyword_index import KeywordIndex
-from ingest.models import Filters, Hit, Kind, Passage
+from assistant.answer.types import Hit
+from assistant.retrieval.fusion import diversify, fuse
+from assistant.retrieval.question import intended_kinds, language_affinity, named_documents
+from assistant.retrieval.refusal import should_refuse, unknown_terms
+from assistant.retrieval.search import SearchIndex, retrieve
+from evals.quality.metrics import is_relevant
+from ingest.models import Filters, Kind, Passage
 from ingest.settings import PROJECT_ROOT
+from ingest.snapshot.keyword import KeywordIndex
+from ingest.snapshot.names import document_names
 from tests.app_server import seeded_settings
 
 
@@ -71,7 +68,7 @@ def test_unknown_terms_skip_function_words_and_weigh_the_rest():
 
 
 def test_refusal_weighs_best_score_against_unknown_meaning():
-    from assistant.query import Unknowns
+    from assistant.retrieval.refusal import Unknowns
     from ingest.settings import SearchSettings
 
     cfg = SearchSettings(refusal_threshold=0.80, refusal_threshold_named=0.87, unknown_word_penalty=0.5).refusal("e5")
@@ -84,7 +81,7 @@ def test_refusal_weighs_best_score_against_unknown_meaning():
 
 
 def test_refusal_reads_one_embedders_scale():
-    from assistant.search import refusal_scale, relevance
+    from assistant.retrieval.refusal import refusal_scale, relevance
     from ingest.settings import SearchSettings
 
     assert refusal_scale(["e5", "minilm"]) == "e5" and refusal_scale(["minilm"]) == "minilm"
@@ -121,7 +118,7 @@ def test_question_wording_selects_kinds_and_documents_by_name():
 
 
 def test_second_stage_adds_the_sparse_score_relative_to_the_best():
-    from assistant.search import rerank
+    from assistant.retrieval.fusion import rerank
     from ingest.settings import SearchSettings
 
     hits = [Hit(passage=_passage(i), score=0.0, scores={"dense_e5": 0.8, **({"sparse": s} if s else {})})
@@ -133,7 +130,7 @@ def test_second_stage_adds_the_sparse_score_relative_to_the_best():
 
 
 def test_hits_carry_the_sparse_score(small_corpus, tmp_settings):
-    from assistant.search import sparse_search
+    from assistant.retrieval.search import sparse_search
     from ingest.pipeline import ingest_paths
 
     ingest_paths([small_corpus], settings=tmp_settings, progress=False)
@@ -216,7 +213,7 @@ def test_unknown_words_weigh_by_the_meaning_they_carry(seeded):
 ])
 def test_each_filter_applies_inside_both_searches(seeded, filters, check):
     settings, index = seeded
-    from assistant.search import keyword_search, vector_search
+    from assistant.retrieval.search import keyword_search, vector_search
 
     question = "How should IOM projects work with the private sector and government against menneskehandel?"
     for hits in (keyword_search(question, index=index, k=20, filters=filters),

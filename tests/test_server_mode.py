@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from chroma_server import chroma_server  # noqa: F401 - the fixture
-from ingest.keyword_index import load_or_build
 from ingest.settings import PROJECT_ROOT, Settings
+from ingest.snapshot.build import load_or_build_keyword
 from ingest.store import open_store
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -90,27 +90,27 @@ def test_keyword_index_matches_what_the_server_holds(served):
     url, root = served
     settings = settings_for(url, root / "inproc")
     store = open_store(settings)
-    built = load_or_build(store, settings)
+    built = load_or_build_keyword(store, settings)
     assert built.fingerprint == store.fingerprint()
-    assert (root / "inproc" / "bm25" / built.fingerprint / "fingerprint.txt").is_file()
+    assert (root / "inproc" / "snapshot" / built.fingerprint / "fingerprint.txt").is_file()
     manifest = store.manifest()
     col = store.client.get_collection("passages_e5")
     server_ids = col.get(include=[])["ids"]
     assert len(server_ids) == len(set(server_ids)) == col.count() == sum(r.passages for r in manifest.values())
     assert sorted(p.id for p in built.passages) == sorted(server_ids)
-    loaded = load_or_build(open_store(settings), settings)  # second time: read back from disk, same content
+    loaded = load_or_build_keyword(open_store(settings), settings)  # second time: read back from disk, same content
     assert loaded.fingerprint == built.fingerprint and loaded.passages == built.passages
     top, _ = loaded.search("apparel industry textile private sector", k=3)[0]
     assert top.doc_id == PUEBLA
 
 
 def test_a_second_process_sees_documents_ingested_by_another(served, tmp_path):
-    from assistant.search import SearchIndex, retrieve
+    from assistant.retrieval.search import SearchIndex, retrieve
 
     url, root = served
     live = SearchIndex.open(settings_for(url, root / "live"))  # a long-running reader, opened before the ingestion
     before = search_json(FISHERIES_QUESTION, data_dir=root / "searcher", url=url)  # caches BM25 for the old content
-    stale = {p.name for p in (root / "searcher" / "bm25").iterdir()}
+    stale = {p.name for p in (root / "searcher" / "snapshot").iterdir()}
     assert not any("fisheries" in p["doc_id"] for p in before["passages"])
 
     new = tmp_path / "new"
@@ -124,8 +124,8 @@ def test_a_second_process_sees_documents_ingested_by_another(served, tmp_path):
     store = open_store(settings_for(url, root / "searcher"))
     current = store.fingerprint()
     assert current not in stale
-    assert (root / "searcher" / "bm25" / current / "fingerprint.txt").is_file()  # that process rebuilt BM25
-    keyword = load_or_build(store, settings_for(url, root / "searcher"))
+    assert (root / "searcher" / "snapshot" / current / "fingerprint.txt").is_file()  # that process rebuilt BM25
+    keyword = load_or_build_keyword(store, settings_for(url, root / "searcher"))
     assert keyword.fingerprint == current
     hits = keyword.search("transshipment fishermen port inspectors", k=3)
     assert hits and hits[0][0].doc_id == "gulf-fisheries-2023"

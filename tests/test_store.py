@@ -7,7 +7,8 @@ import pytest
 
 from ingest.embed import DIM
 from ingest.models import CatalogEntry, Document, Filters, Kind
-from ingest.store import filters_to_where, open_store
+from ingest.records import filters_to_where
+from ingest.store import open_store
 from ingest_helpers import make_passage
 
 MODEL = "test-model v1"

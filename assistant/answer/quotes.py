@@ -1,0 +1,243 @@
+"""Verbatim quotes: split a passage into sentences, score them against a question, trim the best one.
+
+Everything here returns spans of the passage's own text, so a quote is always a verbatim substring.
+Scoring is lexical (stemmed word overlap, question words weighted over function and meta words),
+cheap enough to run on every retrieved passage.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.embed import Embedder
+from ingest.lang import QUOTE_STOPWORDS, split_sentences, stemmer
+from ingest.models import Kind, Passage
+from ingest.settings import QuoteWeights
+
+_WORD = re.compile(r"\w+")
+_LEADING_JUNK = re.compile(r"[\s\-*•–—·>|]+")
+_CLAUSE_CUTS = (".!?", ";:", ",–—)")  # strongest boundary first; then before a conjunction
+_CONJUNCTIONS = frozenset(
+    "and but or because which while although whereas since so as where when y pero og men".split()
+)
+_META_WORDS = """lesson lessons learned learn learning recommend recommendation recommendations recommended finding
+    findings found practice practices good best evaluation evaluations evaluate project projects programme
+    programmes program say said says report reports document documents example examples work""".split()
+
+
+def stems(text: str) -> list[str]:
+    """Lower-cased, stemmed content words of a text (function words dropped)."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in QUOTE_STOPWORDS and not w.isdigit()]
+    return stemmer("en").stemWords(words)
+
+
+_META = frozenset(stemmer("en").stemWords(_META_WORDS))
+DEFAULT_WEIGHTS = QuoteWeights()
+
+
+def query_terms(question: str, *, weights: QuoteWeights = DEFAULT_WEIGHTS) -> dict[str, float]:
+    """Stemmed question terms with weights: topic words 1.0, meta words ("lesson", "recommend") less."""
+    return {t: (weights.meta_word if t in _META else 1.0) for t in stems(question)}
+
+
+def overlap_score(terms: dict[str, float], text: str, *, weights: QuoteWeights = DEFAULT_WEIGHTS) -> float:
+    """Weighted share of question terms found in `text`, gently penalising long sentences."""
+    words = stems(text)
+    if not words or not terms:
+        return 0.0
+    present = set(words)
+    matched = sum(w for t, w in terms.items() if t in present)
+    return matched / sum(terms.values()) / (1.0 + math.log1p(len(words) / weights.long_sentence_words))
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of the stemmed word sets of two texts (for near-duplicates)."""
+    sa, sb = set(stems(a)), set(stems(b))
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def _units(text: str) -> list[tuple[int, int]]:
+    """Lines and tab-separated cells; a line starting in lower case continues the previous one."""
+    units: list[tuple[int, int]] = []
+    for m in re.finditer(r"[^\n\t]+", text):
+        gap = text[units[-1][1] : m.start()] if units else ""
+        prev = text[units[-1][0] : units[-1][1]].rstrip() if units else ""
+        if units and gap == "\n" and m.group()[:1].islower() and prev[-1:] not in ".!?:":
+            units[-1] = (units[-1][0], m.end())
+        else:
+            units.append((m.start(), m.end()))
+    return units
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of `text`, stripped of bullets and surrounding space."""
+    spans: list[tuple[int, int]] = []
+
+    def add(start: int, end: int) -> None:
+        lead = _LEADING_JUNK.match(text, start, end)
+        start = lead.end() if lead else start
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if _WORD.search(text, start, end):
+            spans.append((start, end))
+
+    for unit_start, unit_end in _units(text):
+        for start, end in split_sentences(text, unit_start, unit_end):
+            add(start, end)
+    return spans
+
+
+def word_count(text: str) -> int:
+    """Number of whitespace-separated words."""
+    return len(text.split())
+
+
+def trim_span(text: str, start: int, end: int, max_words: int) -> tuple[int, int, bool]:
+    """Shorten text[start:end] to at most `max_words` words, cutting at a sentence or clause boundary.
+
+    Returns the new (start, end) and whether anything was cut. Falls back to a word boundary only
+    when no boundary leaves at least a third of the allowed words.
+    """
+    words = list(re.finditer(r"\S+", text[start:end]))
+    if len(words) <= max_words:
+        return start, end, False
+    limit = start + words[max_words - 1].end()
+    min_words = max(4, max_words // 3)
+    for marks in _CLAUSE_CUTS:
+        cuts = [
+            start + w.end()
+            for i, w in enumerate(words[:max_words])
+            if w.group()[-1] in marks and i + 1 >= min_words
+        ]
+        if cuts:
+            limit = cuts[-1]
+            break
+    else:
+        cuts = [start + w.end() for i, w in enumerate(words[: max_words - 1]) if i + 1 >= min_words
+                and words[i + 1].group().lower() in _CONJUNCTIONS]
+        limit = cuts[-1] if cuts else limit
+    while limit > start and text[limit - 1] in ",;:–—- ":
+        limit -= 1
+    return start, limit, True
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim span of a passage chosen to answer a question."""
+
+    text: str  # == passage.text[start:end]
+    start: int
+    end: int
+    truncated: bool
+    score: float
+    field: str = ""  # lesson field the quote came from, if any
+
+
+def _field_bonus(name: str, weights: QuoteWeights) -> float:
+    """How much a lesson field is preferred as the source of a quote."""
+    low = name.lower()
+    if "recommend" in low or "tilråd" in low:
+        return weights.recommendation_field
+    if "description" in low or "lesson" in low:
+        return weights.description_field
+    return 0.0
+
+
+def _field_regions(passage: Passage, weights: QuoteWeights = DEFAULT_WEIGHTS) -> list[tuple[str, int, int, float]]:
+    """Where each lesson field's value lies in the passage text, with its preference bonus."""
+    if passage.kind != Kind.lesson:
+        return []
+    regions = []
+    for name, value in passage.fields.items():
+        value = value.strip()
+        at = passage.text.find(value) if value else -1
+        if at < 0 and len(value) > 40:
+            at = passage.text.find(value[:40])
+        if at >= 0:
+            regions.append((name, at, at + len(value), _field_bonus(name, weights)))
+    return regions
+
+
+def is_fragment(text: str) -> bool:
+    """A list fragment, table cell, heading or question rather than a statement worth quoting."""
+    text = text.strip()
+    return (
+        word_count(text) < 5
+        or text[:1].islower()
+        or text.endswith((":", "?"))
+        or (word_count(text) < 12 and not text.endswith((".", "!", ".)", '."', ".”")))
+    )
+
+
+def _skip_label(text: str, start: int, end: int, regions: list[tuple[str, int, int, float]]) -> tuple[int, int]:
+    """Start a sentence at its field value when it opens with the field's label ("Recommendation: ...")."""
+    for _, at, _, _ in regions:
+        if start < at < end and text[start:at].rstrip().endswith(":") and word_count(text[start:at]) <= 5:
+            return at, end
+    return start, end
+
+
+def _candidates(passage: Passage, weights: QuoteWeights = DEFAULT_WEIGHTS,
+                ) -> tuple[list[tuple[int, int]], list[tuple[str, int, int, float]]]:
+    """The passage's quotable sentence spans (field labels skipped) and its lesson-field regions."""
+    text = passage.text
+    labels = {k.strip().rstrip(":").lower() for k in passage.fields}
+    regions = _field_regions(passage, weights)
+    spans = [s for s in sentence_spans(text) if text[s[0] : s[1]].strip().rstrip(":").lower() not in labels]
+    usable = [s for s in spans if word_count(text[s[0] : s[1]]) >= 3] or spans
+    return [_skip_label(text, s, e, regions) for s, e in usable], regions
+
+
+def _finish(passage: Passage, usable: list[tuple[int, int]], i: int, *, max_words: int, score: float,
+            field: str = "") -> Quote:
+    """Quote span `i`, joined with the next sentence when it is short, trimmed to `max_words`."""
+    text = passage.text
+    start, end = usable[i]
+    if i + 1 < len(usable) and word_count(text[start:end]) < 8:
+        nxt_s, nxt_e = usable[i + 1]
+        if not text[end:nxt_s].strip() and word_count(text[start:nxt_e]) <= max_words:
+            end = nxt_e
+    start, end, cut = trim_span(text, start, end, max_words)
+    return Quote(text=text[start:end], start=start, end=end, truncated=cut, score=score, field=field)
+
+
+def best_quote(question: str, passage: Passage, *, max_words: int, terms: dict[str, float] | None = None,
+               weights: QuoteWeights = DEFAULT_WEIGHTS) -> Quote:
+    """The passage sentence (or two short adjacent ones) that best answers `question`, trimmed to `max_words`."""
+    text = passage.text
+    terms = query_terms(question, weights=weights) if terms is None else terms
+    usable, regions = _candidates(passage, weights)
+    if not usable:
+        return Quote(text=text, start=0, end=len(text), truncated=False, score=0.0)
+    best: tuple[float, int, str] | None = None
+    for i, (s, e) in enumerate(usable):
+        field, bonus = next(((n, b) for n, a, z, b in regions if a <= s < z), ("", 0.0))
+        base = overlap_score(terms, text[s:e], weights=weights) * (weights.fragment if is_fragment(text[s:e]) else 1.0)
+        score = base * (1 + bonus) + weights.field_prior * bonus + (weights.statement if word_count(text[s:e]) >= 6
+                                                                    else 0.0)
+        if best is None or score > best[0]:
+            best = (score, i, field)
+    score, i, field = best
+    return _finish(passage, usable, i, max_words=max_words, score=score, field=field)
+
+
+def semantic_quote(question: str, passage: Passage, *, max_words: int, embedder: Embedder) -> Quote:
+    """The passage sentence closest in meaning to `question` by the (multilingual) embedder, trimmed to `max_words`.
+
+    For a passage in another language than the question, where word overlap finds nothing: measured on the gold
+    questions, it quotes the gold sentence of a cross-language passage 16 times in 23, against 9 for overlap.
+    """
+    text = passage.text
+    usable, regions = _candidates(passage)
+    if not usable:
+        return Quote(text=text, start=0, end=len(text), truncated=False, score=0.0)
+    similarity = embedder.embed_passages([text[s:e] for s, e in usable]) @ embedder.embed_query(question)
+    i = int(np.argmax(similarity))
+    field = next((n for n, a, z, _ in regions if a <= usable[i][0] < z), "")
+    return _finish(passage, usable, i, max_words=max_words, score=float(similarity[i]), field=field)

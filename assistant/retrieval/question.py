@@ -1,0 +1,58 @@
+"""What a question asks for, read from its words: the passage kinds it wants, the documents it names and its
+language (what it mentions that the corpus never does is `assistant.retrieval.refusal`)."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.lang import NORWEGIAN, detect_language
+from ingest.models import Kind
+
+_WORD = re.compile(r"\w+", re.U)
+
+_HOW = re.compile(
+    r"\b(how|should|must|recommend\w*|advice|design|avoid|ensure|what (can|could|should|must)|"
+    r"c[oó]mo|deb\w*|recomend\w*|korleis|hvordan|b[oø]r|tilr[aå]\w*|comment|faut)\b",
+    re.I,
+)
+_WHAT_FOUND = re.compile(
+    r"\b(find\w*|found|result\w*|happen\w*|achiev\w*|evidence|conclu\w*|assess\w*|hallazg\w*|"
+    r"encontr\w*|funn|fann|konklu\w*|résultat\w*|constat\w*)\b",
+    re.I,
+)
+_EXAMPLES = re.compile(
+    r"\b(examples?|campaigns?|tools?|good practices?|best practices?|practices?|ejemplos?|campañas?|"
+    r"buenas prácticas|eksemp\w*|kampanj\w*|exemples?|campagnes?)\b",
+    re.I,
+)
+QUERY_LANGUAGES = ["en", "es", "fr", "nn", "no"]
+
+
+def named_documents(query: str, doc_names: dict[str, set[str]]) -> set[str]:
+    """The documents a question names (by organisation, title term or country)."""
+    folded = " " + " ".join(_WORD.findall(query.casefold())) + " "
+    return {doc for doc, names in doc_names.items() if any(f" {n} " in folded for n in names)}
+
+
+def query_language(query: str) -> str:
+    """The question's language among those Lessons expects questions in."""
+    return detect_language(query, allowed=QUERY_LANGUAGES)
+
+
+def language_affinity(query_lang: str, passage_lang: str) -> bool:
+    """Whether a reader of `query_lang` is served by a passage in `passage_lang` (its own language or English)."""
+    if query_lang == "en" or passage_lang in ("en", query_lang):
+        return True
+    return query_lang in NORWEGIAN and passage_lang in NORWEGIAN
+
+
+def intended_kinds(query: str) -> set[Kind]:
+    """The passage kinds a question asks for, from its wording (empty when it does not say)."""
+    kinds: set[Kind] = set()
+    if _HOW.search(query):
+        kinds |= {Kind.recommendation, Kind.lesson}
+    if _WHAT_FOUND.search(query):
+        kinds |= {Kind.finding, Kind.challenge, Kind.lesson}
+    if _EXAMPLES.search(query):
+        kinds |= {Kind.good_practice, Kind.lesson}
+    return kinds

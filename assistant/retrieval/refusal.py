@@ -1,0 +1,80 @@
+"""When retrieval refuses: what a question names that the corpus never does, how much of its meaning that
+carries, and the cut-offs on the embedder's cosine scale (`SearchSettings.refusal`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pydantic import BaseModel, Field
+
+from assistant.answer.types import Hit
+from ingest.embed import Embedder
+from ingest.lang import ENGLISH_FUNCTION_WORDS, NORWEGIAN
+from ingest.settings import RefusalCutoffs
+from ingest.snapshot.keyword import KeywordIndex, query_tokens
+
+_WORD = re.compile(r"\w+", re.U)
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+_CAPITALISED = re.compile(r"(?<![.?!¿¡]\s)(?<!^)\b[A-ZÆØÅÉÁÍÓÚÑ][\w-]+")
+
+
+class Unknowns(BaseModel):
+    """What a question asks about that the corpus never mentions."""
+
+    names: list[str] = Field(default_factory=list)  # proper nouns and years absent from every passage
+    words: list[str] = Field(default_factory=list)  # an English question's content words absent from every passage
+    weight: float = 0.0  # how much of the question's meaning those words carry (see `unknown_weight`)
+
+
+def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str, embedder: Embedder | None = None) -> Unknowns:
+    """Proper nouns, years and content words of the question that no passage contains.
+
+    Years count in any language. Proper nouns count only when the question is in a language the corpus is
+    written in (a Spanish "Noruega" may be the corpus' "Norway"); unknown content words only for English.
+    With an embedder, their weight in the question's meaning is measured too.
+    """
+    names = [m.group(0) for m in _YEAR.finditer(query) if not keyword.knows(m.group(0))]
+    if query_lang == "en" or query_lang in NORWEGIAN:
+        names += [m.group(0) for m in _CAPITALISED.finditer(query.strip()) if not keyword.knows(m.group(0))]
+    words: list[str] = []
+    if query_lang == "en":
+        content = [w for w in _WORD.findall(query) if len(w) > 2 and w.casefold() not in ENGLISH_FUNCTION_WORDS]
+        words = [w for w in content if query_tokens(w) and not keyword.knows(w, typos=True)]
+    weight = unknown_weight(query, words, embedder=embedder) if words and embedder is not None else 0.0
+    return Unknowns(names=list(dict.fromkeys(names)), words=list(dict.fromkeys(words)), weight=weight)
+
+
+def unknown_weight(query: str, words: list[str], *, embedder: Embedder) -> float:
+    """The share of the question's meaning carried by `words`: 1 - cosine(question, question without them).
+
+    A word the corpus never uses may be incidental phrasing ("get", "shoppers" for its "consumers") or the
+    very subject asked about ("drones", "blockchain"); the embedding tells which by how far it moves when
+    the word is left out.
+    """
+    drop = {w.casefold() for w in words}
+    rest = " ".join(w for w in _WORD.findall(query) if w.casefold() not in drop)
+    if not rest:
+        return 1.0
+    return max(0.0, 1.0 - float(embedder.embed_query(query) @ embedder.embed_query(rest)))
+
+
+def should_refuse(best: float, unknowns: Unknowns, *, cutoffs: RefusalCutoffs) -> bool:
+    """Refuse when the best dense similarity, less a penalty for the meaning carried by unknown words, is below
+    the threshold, or when the question names something the corpus never mentions and the match is not strong."""
+    if best - cutoffs.unknown_word_penalty * unknowns.weight < cutoffs.threshold:
+        return True
+    return bool(unknowns.names) and best < cutoffs.threshold_named
+
+
+def refusal_scale(embedders: Iterable[str]) -> str:
+    """The embedder whose cosine scale the refusal reads: e5 when it runs, else the first one."""
+    names = list(embedders)
+    return "e5" if "e5" in names or not names else names[0]
+
+
+def relevance(hits: list[Hit], *, embedder: str = "e5") -> float:
+    """The calibrated relevance of a result list: the best `embedder` cosine, or best BM25 when no dense ran."""
+    if any(name.startswith("dense_") for h in hits for name in h.scores):
+        return max((h.scores.get(f"dense_{embedder}", 0.0) for h in hits), default=0.0)
+    return max((h.scores.get("bm25", 0.0) for h in hits), default=0.0)

@@ -1,0 +1,1 @@
+"""Speed, memory and size (`lessons bench`), ingestion throughput and answer latency; figures in BENCH.md."""

@@ -1,0 +1,1 @@
+"""Retrieval quality: gold questions, metrics, stock baselines, the refusal fit and the harness (`lessons eval`)."""
