@@ -20,7 +20,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel, Field
 
-from ingest.models import CatalogEntry, Document, Filters, Passage
+from ingest.models import CatalogEntry, Document, Filters, IngestReport, Passage
 from ingest.settings import Settings
 from ingest.sparse import METADATA_KEY, SPARSE_EMBEDDER, SparseVector, decode_sparse, encode_sparse
 
@@ -39,6 +39,7 @@ class DocRecord(BaseModel):
     passages: int
     models: dict[str, str] = Field(default_factory=dict)  # embedder -> identity of the model that embedded it
     recipe: str = ""  # hash of the passage-making settings it was cut with
+    report: IngestReport = Field(default_factory=IngestReport)  # what reading the file found
 
 
 def passage_metadata(passage: Passage) -> dict:
@@ -193,6 +194,7 @@ class Store:
             passages=len(passages),
             models={name: (cols[name].metadata or {}).get("model", "") for name in sorted(vectors)},
             recipe=recipe,
+            report=doc.report,
         )
         self._put_record(record)
         return record

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ingest.models import Block, Kind
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FOOTNOTE = re.compile(r"^\[\^([^\]\s]{1,8})\]:\s*(\S.*)$")
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
 _ANNEX = re.compile(r"^(annex|annexure|appendix|attachment|vedlegg)\b", re.IGNORECASE)
 _SALUTATION = re.compile(r"^(dear|kjære|til)\s+[^,]{2,60},$", re.IGNORECASE)
@@ -47,7 +48,7 @@ LESSON_LABELS = {"description": "Brief description", "context": "Context", "targ
 
 @dataclass
 class _Unit:
-    kind: str  # heading | para | item | table
+    kind: str  # heading | para | item | table | footnote
     lines: list[tuple[int, str]] = field(default_factory=list)  # (offset, text)
     level: int = 1
     md_level: int = 0
@@ -94,7 +95,10 @@ def _units(text: str) -> list[_Unit]:
                 current = None
             continue
         heading = _MD_HEADING.match(line)
-        if heading:
+        if _FOOTNOTE.match(line):
+            current = None
+            units.append(_Unit("footnote", [(start, line)]))
+        elif heading:
             current = None
             units.append(_Unit("heading", [(start, heading.group(2))], md_level=len(heading.group(1))))
         elif plain and _heading_like(line):
@@ -217,7 +221,7 @@ def _table_blocks(unit: _Unit, section: list[str]) -> list[Block]:
             cells = cells[1:]
         if len(cells) == len(header) and not cells[0] and previous[0]:
             cells = [previous[0]] + cells[1:]  # a cell spanning several rows is written once
-        if sum(1 for c in cells if c) < min(2, len(header)):
+        if sum(1 for c in cells if c) < min(2, len(header)) or cells == header:  # a header repeated on a page
             continue
         names = header + [f"column {i + 1}" for i in range(len(header), len(cells))]
         fields = {name: value for name, value in zip(names, cells) if value}
@@ -277,6 +281,12 @@ def parse_blocks(text: str) -> list[Block]:
             caption = ""
             continue
         section = [normalise(h.text).rstrip(":") for h in stack]
+        if unit.kind == "footnote":
+            note = _FOOTNOTE.match(unit.lines[0][1])
+            content_start = unit.start + note.start(2)
+            blocks.append(Block(kind=Kind.footnote, section=section, text=normalise(text[content_start:unit.end]),
+                                start=content_start, end=unit.end, fields={"footnote": note.group(1)}))
+            continue
         if unit.kind == "table":
             blocks.extend(_table_unit_blocks(unit, section, caption))
             caption = ""
