@@ -14,6 +14,8 @@ _TOC_TITLE = re.compile(r"^(table (of|des) (contents|matières)|contents|sommair
 _TOC_ENTRY = re.compile(r"(\.{3,}|…{2,}|(\.\s){3,}|_{3,}|\s)\s*([\divxlc]{1,4})$", re.IGNORECASE)
 _BULLET = re.compile(r"^[•●▪■◦○➤►▶✓✔‣⁃\-–\uf000-\uf8ff]\s*")
 _TERMINAL = re.compile(r"[.!?:;][\"'”’)\]]*$")
+_CAPTION = re.compile(r"^(figure|fig\.|table|tableau|tabla|tabell|figura|figur|graph(ique)?|gráfico|chart|box|encadré|"
+                      r"diagram(me)?|map|carte|mapa|karta)\s*\d+", re.IGNORECASE)
 _NUMBERED = re.compile(r"^(\d+(\.\d+)*\.?|[IVX]+\.|[A-H]\.|annex|annexe|anexo|bilaga|vedlegg|appendix)\s", re.I)
 
 
@@ -32,30 +34,49 @@ def mark_toc_pages(pages: list[Page]) -> list[int]:
     return found
 
 
-def _heading_candidate(line: Line, body: float, settings: LayoutSettings) -> bool:
-    letters = sum(ch.isalpha() for ch in line.text)
-    if line.role != "body" or letters < 3 or letters < 0.5 * len(line.text.replace(" ", "")):
+def _runs(lines: list[Line]) -> list[list[Line]]:
+    """Consecutive body lines of one size and weight set close together: a paragraph, or a heading's lines."""
+    runs: list[list[Line]] = []
+    for line in lines:
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.page == line.page and abs(last.size - line.size) < 0.6 \
+                and last.bold == line.bold and -0.6 * line.size <= line.top - last.bottom < 0.9 * line.size \
+                and not _NUMBERED.match(line.text) and not _BULLET.match(line.text):
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    return runs
+
+
+def _heading_run(run: list[Line], body: float, settings: LayoutSettings) -> bool:
+    text = " ".join(ln.text for ln in run)
+    first = run[0]
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 3 or letters < 0.5 * len(text.replace(" ", "")) or len(text.split()) > settings.heading_max_words:
         return False
-    if line.words > settings.heading_max_words or line.text.endswith((",", ";")):
+    if text.endswith((",", ";")) or _BULLET.match(text) or re.match(r"^o\s", text) or _CAPTION.match(text) \
+            or text[:1].islower():
         return False
-    large = line.size >= body * settings.heading_ratio
-    bold = line.bold and line.size >= body * 0.95 and (not _TERMINAL.search(line.text) or line.text.endswith("?")
-                                                      or bool(_NUMBERED.match(line.text)))
+    large = first.size >= body * settings.heading_ratio
+    bold = first.bold and first.size >= body * 0.95 and (not _TERMINAL.search(text) or text.endswith("?")
+                                                       or bool(_NUMBERED.match(text)))
     return large or bold
 
 
-def _merge_heading_lines(lines: list[Line], body: float, settings: LayoutSettings) -> list[list[Line]]:
-    """Consecutive candidate lines of one size and weight, close together, are one heading."""
-    groups: list[list[Line]] = []
-    for line in lines:
-        last = groups[-1][-1] if groups else None
-        if last is not None and last.page == line.page and abs(last.size - line.size) < 0.6 \
-                and last.bold == line.bold and 0 <= line.top - last.bottom < 0.9 * line.size \
-                and not _NUMBERED.match(line.text):
-            groups[-1].append(line)
-        else:
-            groups.append([line])
-    return groups
+def _continues(run: list[Line], nxt: list[Line] | None) -> bool:
+    """The sentence a run starts goes on in the next lines (a bold run-in phrase, a wrapped paragraph)."""
+    if nxt is None:
+        return False
+    last, first = run[-1], nxt[0]
+    return first.text[:1].islower() and first.top - last.bottom < 1.0 * last.size
+
+
+def _in_numbered_list(runs: list[list[Line]], i: int, body: float, settings: LayoutSettings) -> bool:
+    """A body-size line numbered "3." next to another such line is an item of a numbered list, not a heading."""
+    def numbered(k: int) -> bool:
+        return 0 <= k < len(runs) and bool(re.match(r"^\d{1,2}[.)]\s", runs[k][0].text)) \
+            and runs[k][0].size < body * settings.heading_ratio
+    return numbered(i) and (numbered(i - 1) or numbered(i + 1))
 
 
 def mark_headings(pages: list[Page], body: float, outline: dict[tuple[int, str], int],
@@ -64,19 +85,13 @@ def mark_headings(pages: list[Page], body: float, outline: dict[tuple[int, str],
     Returns the number of headings and the largest heading text of the first page (a title)."""
     groups: list[list[Line]] = []
     for page in pages:
-        page_lines = [ln for ln in page.lines if ln.role == "body"]
-        candidates = []
-        for i, line in enumerate(page_lines):
-            before = page_lines[i - 1] if i else None
-            apart = before is None or line.top - before.bottom > 0.4 * line.size or before.size != line.size \
-                or before.bold != line.bold or _TERMINAL.search(before.text) is not None
-            in_outline = (page.number, fold(line.text)) in outline
-            if in_outline or (apart or line.size >= body * settings.heading_ratio) and \
-                    _heading_candidate(line, body, settings):
-                candidates.append(line)
-        groups.extend(g for g in _merge_heading_lines(candidates, body, settings)
-                      if sum(ln.words for ln in g) <= settings.heading_max_words or
-                      (g[0].page, fold(g[0].text)) in outline)
+        runs = _runs([ln for ln in page.lines if ln.role == "body"])
+        for i, run in enumerate(runs):
+            if (page.number, fold(run[0].text)) in outline:
+                groups.append(run[:1])
+            elif _heading_run(run, body, settings) and not _in_numbered_list(runs, i, body, settings) \
+                    and not _continues(run, runs[i + 1] if i + 1 < len(runs) else None):
+                groups.append(run)
     sizes = sorted({round(g[0].size) for g in groups if g[0].size >= body * settings.heading_ratio}, reverse=True)
     count, title, title_size = 0, "", 0.0
     for group in groups:
