@@ -64,6 +64,17 @@ class Page:
     lines: list[Line] = field(default_factory=list)
     images: int = 0
     rulings: int = 0
+    glyphs: list[Char] = field(default_factory=list)  # kept only while tables are read
+
+
+def text_in(glyphs: list[Char], bbox: tuple[float, float, float, float], settings: LayoutSettings) -> str:
+    """The text of the glyphs whose centre lies inside a box (x0, top, x1, bottom), superscript markers out."""
+    x0, top, x1, bottom = bbox
+    inside = [c for c in glyphs if x0 <= (c.x0 + c.x1) / 2 <= x1 and top <= (c.top + c.bottom) / 2 <= bottom]
+    wide = settings.model_copy(update={"gap_factor": 1e9})
+    lines = build_lines(inside, 0, wide)
+    text = " ".join(ln.text for ln in sorted(lines, key=lambda ln: (round(ln.top / 3), ln.x0)))
+    return re.sub(r"(?<=[^\W\d_])- (?=[a-zà-ÿ])", "", text)
 
 
 def _rows(chars: list[Char]) -> list[list[Char]]:
@@ -74,23 +85,30 @@ def _rows(chars: list[Char]) -> list[list[Char]]:
             rows[-1].append(ch)
         else:
             rows.append([ch])
-    merged: list[list[Char]] = []
-    for row in rows:
+    hosts: dict[int, int] = {}
+    for i, row in enumerate(rows):
         size = max(c.size for c in row)
-        host = _host_row(row, size, merged[-3:])
+        host = _host_row(row, size, [k for k in (i + 1, i + 2, i - 1) if 0 <= k < len(rows) and k not in hosts],
+                         rows)
         if host is not None:
-            host.extend(row)
-        else:
-            merged.append(row)
-    return merged
+            hosts[i] = host
+    for i in sorted(hosts, reverse=True):
+        target = hosts[i]
+        while target in hosts:
+            target = hosts[target]
+        rows[target].extend(rows[i])
+    return [row for i, row in enumerate(rows) if i not in hosts]
 
 
-def _host_row(row: list[Char], size: float, candidates: list[list[Char]]) -> list[Char] | None:
-    for other in reversed(candidates):
+def _host_row(row: list[Char], size: float, candidates: list[int], rows: list[list[Char]]) -> int | None:
+    """The row a row of small glyphs is raised above (its superscripts), if any."""
+    for k in candidates:
+        other = rows[k]
         other_size = max(c.size for c in other)
         baseline = median(c.bottom for c in other)
-        if size < 0.85 * other_size and baseline - 0.9 * other_size < row[0].bottom < baseline:
-            return other
+        overlaps = min(c.x0 for c in other) - size <= row[0].x0 <= max(c.x1 for c in other) + size
+        if size < 0.85 * other_size and baseline - 0.9 * other_size < row[0].bottom < baseline and overlaps:
+            return k
     return None
 
 

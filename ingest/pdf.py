@@ -15,8 +15,8 @@ import re
 import time
 from dataclasses import dataclass
 
-from ingest.layout import Char, Line, Page, body_size, build_lines, fold, mark_footnotes, mark_furniture, \
-    reading_order
+from ingest.layout import Char, Page, body_size, build_lines, fold, mark_footnotes, mark_furniture, reading_order, \
+    text_in
 from ingest.models import IngestReport
 from ingest.pdf_blocks import mark_headings, mark_toc_pages, page_lines_text, table_lines
 from ingest.settings import LayoutSettings
@@ -143,7 +143,8 @@ def read_pdf(data: bytes, name: str, settings: LayoutSettings) -> PdfText:
         textpage = page.get_textpage()
         chars = _chars(textpage.raw, height, fonts)
         images, rulings = _page_objects(page)
-        pages.append(Page(index + 1, width, height, build_lines(chars, index + 1, settings), images, rulings))
+        pages.append(Page(index + 1, width, height, build_lines(chars, index + 1, settings), images, rulings,
+                          chars if rulings >= settings.min_rulings else []))
         if len([c for c in chars if not c.c.isspace()]) < settings.min_page_chars and images:
             report.pages_without_text.append(index + 1)
     outline = _outline(document)
@@ -183,8 +184,11 @@ def _add_tables(data: bytes, pages: list[Page], settings: LayoutSettings) -> int
             except Exception:  # noqa: BLE001 - a table the parser chokes on is read as text
                 continue
             for table in found:
-                made = table_lines(table.bbox, table.extract(), page, header)
+                cells = [[text_in(page.glyphs, cell, settings) if cell else "" for cell in row.cells]
+                         for row in table.rows]
+                made = table_lines(table.bbox, cells, page, header)
                 if made is not None:
                     header = made
                     count += 1
+            page.glyphs = []
     return count

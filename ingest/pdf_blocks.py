@@ -114,7 +114,7 @@ def mark_headings(pages: list[Page], body: float, outline: dict[tuple[int, str],
 def table_lines(bbox: tuple, rows: list[list[str | None]], page: Page, header: list[str] | None) -> list[str] | None:
     """Replace the lines a table covers by one 'table' line of tab-separated rows; its header row is returned.
     A table that continues the previous one (same columns, no header of its own) gets that table's header."""
-    cells = [[_cell(c) for c in row] for row in rows]
+    cells = [[" ".join((c or "").split()) for c in row] for row in rows]
     cells = [row for row in cells if any(row)]
     width = max((len(r) for r in cells), default=0)
     if len(cells) < 2 or width < 2 or sum(1 for r in cells if sum(1 for c in r if c) >= 2) < 2:
@@ -133,11 +133,6 @@ def table_lines(bbox: tuple, rows: list[list[str | None]], page: Page, header: l
     page.lines.append(Line(text=text, x0=x0, x1=x1, top=top, bottom=bottom, size=0, bold=False, page=page.number,
                            role="table"))
     return cells[0]
-
-
-def _cell(value: str | None) -> str:
-    text = " ".join((value or "").split())
-    return re.sub(r"(?<=[^\W\d_])- (?=[a-zà-ÿ])", "", text)
 
 
 def _paragraph_break(prev: Line, line: Line) -> bool:

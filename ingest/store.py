@@ -268,7 +268,8 @@ class Store:
         return {
             "location": self.location,
             "documents": [
-                {"doc_id": r.doc_id, "title": r.meta.title, "passages": r.passages, "path": r.path}
+                {"doc_id": r.doc_id, "title": r.meta.title, "passages": r.passages, "path": r.path,
+                 "report": r.report.model_dump(mode="json")}
                 for r in manifest.values()
             ],
             "passages": sum(r.passages for r in manifest.values()),
