@@ -96,7 +96,14 @@ def _page_objects(page) -> tuple[int, int]:
             x0, y0, x1, y1 = obj.get_bounds()
             across += y1 - y0 < 3 and x1 - x0 > 30
             down += x1 - x0 < 3 and y1 - y0 > 10
+            if x1 - x0 > 20 and y1 - y0 > 8 and _outlined(obj, raw):  # a cell drawn as a stroked box
+                across, down = across + 2, down + 2
     return images, across if down >= 2 else across // 2
+
+
+def _outlined(obj, raw) -> bool:
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    return bool(raw.FPDFPath_GetDrawMode(obj.raw, fill, stroke)) and bool(stroke.value) and not fill.value
 
 
 def _outline(document) -> dict[tuple[int, str], int]:

@@ -58,9 +58,12 @@ def _heading_run(run: list[Line], body: float, settings: LayoutSettings) -> bool
             or text[:1].islower():
         return False
     large = first.size >= body * settings.heading_ratio
+    capitals = [ch for ch in text if ch.isalpha()]
+    shouted = len(run) == 1 and 2 <= len(text.split()) <= 8 and sum(ch.isupper() for ch in capitals) >= \
+        0.9 * len(capitals) and not _TERMINAL.search(text) and first.size >= body * 0.95 and "[" not in text
     bold = first.bold and first.size >= body * 0.95 and (not _TERMINAL.search(text) or text.endswith("?")
                                                        or bool(_NUMBERED.match(text)))
-    return large or bold
+    return large or bold or shouted
 
 
 def _continues(run: list[Line], nxt: list[Line] | None) -> bool:
