@@ -30,28 +30,33 @@ def fold(text: str) -> str:
 
 
 def repeated_lines(path: Path, *, min_chars: int = 20, share: float = 0.3) -> list[str]:
-    """Lines of >= min_chars that repeat on >= share of a PDF's pages (at least 2), as pdfium's plain text has them."""
+    """Lines of >= min_chars that repeat on >= share of a PDF's pages (at least 2; digits folded, so "Page 3" and
+    "Page 4" are one line), as pdfium's plain text has them; each as every spelling it has on its pages."""
     import pypdfium2 as pdfium
 
     document = pdfium.PdfDocument(str(path))
     pages: dict[str, set[int]] = {}
-    first: dict[str, str] = {}
+    spellings: dict[str, set[str]] = {}
     for index in range(len(document)):
         textpage = document[index].get_textpage()
         for line in textpage.get_text_range().splitlines():
             line = " ".join(line.split())
             if len(line) >= min_chars:
                 pages.setdefault(fold(line), set()).add(index)
-                first.setdefault(fold(line), line)
+                spellings.setdefault(fold(line), set()).add(line)
     needed = max(2, share * len(document))
     document.close()
-    return [first[key] for key, seen in pages.items() if len(seen) >= needed]
+    return [" | ".join(sorted(spellings[key])) for key, seen in pages.items() if len(seen) >= needed]
 
 
 def surviving(lines: list[str], passages: list[Passage]) -> tuple[list[str], list[str]]:
-    """Repeated lines found in some passage, and those found in more than one (a running header left in)."""
-    texts = [fold(p.text) for p in passages]
-    found = {line: sum(fold(line) in t for t in texts) for line in lines}
+    """Repeated lines found (in one of their spellings, case and spacing ignored) in some passage, and those found
+    in more than one passage (a running header left in)."""
+    texts = [" ".join(p.text.lower().split()) for p in passages]
+    found = {}
+    for line in lines:
+        variants = [" ".join(v.lower().split()) for v in line.split(" | ")]
+        found[line] = sum(any(v in t for v in variants) for t in texts)
     return [ln for ln, n in found.items() if n], [ln for ln, n in found.items() if n > 1]
 
 
