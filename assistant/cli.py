@@ -14,6 +14,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
+from assistant.cli_docs import add_document_commands, run_document_stats
 from ingest.settings import Settings
 
 
@@ -77,6 +78,8 @@ def run_stats(args: argparse.Namespace, settings: Settings, out: TextIO | None =
     """`lessons stats [--json]`: what the index holds and where it is."""
     from ingest.store import open_store
 
+    if getattr(args, "doc", None):
+        return run_document_stats(args, settings, out)
     stats = open_store(settings).stats()
     text = json.dumps(stats, indent=2, ensure_ascii=False) if args.json else format_stats(stats)
     (out or sys.stdout).write(text + "\n")
@@ -132,11 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = sub.add_parser("stats", help="documents, passages and models in the index")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
+    stats.add_argument("--doc", default=None, metavar="ID", help="one document's full ingestion report")
     add_common_options(stats)
     stats.set_defaults(handler=run_stats)
 
     for query_command in add_query_commands(sub):
         add_common_options(query_command)  # `lessons search Q --data-dir X` as well as `lessons --data-dir X search Q`
+    add_document_commands(sub, add_common_options)
 
     serve = sub.add_parser("serve", help="serve the chat in the browser (Gradio)")
     serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1, LESSONS_SERVER__HOST)")

@@ -13,17 +13,10 @@ from dataclasses import dataclass
 
 from ingest.models import Document
 
-_LETTERHEAD = [
-    r"international organi[sz]ation for migration( \(iom\))?",
-    r"the un migration agency",
-    r"organisation internationale pour les migrations( \(oim\))?",
-    r"organizaci[oó]n internacional para las migraciones( \(oim\))?",
-    r"headquarters:?",
-    r".*\broute des morillons\b.*",
-    r".*\bch-1211 gen[eè]v.*",
-    r"(tel|phone|fax|e-?mail)\.?\s*[:.].*(\+?\d[\d .()-]{5,}|@).*",
-    r"internet:?\s*<?(https?://|www\.)\S+>?",
-    r"(page|side|p\.)\s*\d+(\s*(of|av|/)\s*\d+)?",
+_LETTERHEAD = [  # contact lines and page numbers; letterheads themselves go by repetition (`_mark_repeated`)
+    r"(tel|phone|fax|e-?mail|t[ée]l[ée]phone|courriel|correo|telefon)\.?\s*[:.].*(\+?\d[\d .()-]{5,}|@).*",
+    r"(internet|web(site)?|site web|sitio web):?\s*<?(https?://|www\.)\S+>?",
+    r"(page|side|sida|página|p\.)\s*\d+(\s*(of|av|/|de|sur)\s*\d+)?",
     r"\d+\s*\|\s*page|page\s*\|\s*\d+",
 ]
 LETTERHEAD_RE = re.compile(r"^(?:" + "|".join(_LETTERHEAD) + r")$", re.IGNORECASE)
@@ -184,7 +177,7 @@ def _mark_blocks(lines: list[_Line]) -> None:
 def _join(prev: str, nxt: str, *, gap: bool) -> str | None:
     """The joined line when `nxt` continues `prev` (hyphenation, page-break splits), else None."""
     body = nxt.strip()
-    if not prev.strip() or not body or prev.lstrip().startswith("#") or body.startswith(("#", "- ")):
+    if not prev.strip() or not body or prev.lstrip().startswith(("#", "[^")) or body.startswith(("#", "- ", "[^")):
         return None
     if _is_table(prev):
         cells = nxt.split("\t")

@@ -14,19 +14,23 @@ import re
 from ingest.models import Kind
 
 # kind, section heading pattern, item label, answer-grouping heading words (all case-insensitive)
-VOCABULARY: list[tuple[Kind, str, str, str]] = [
-    (Kind.challenge, r"\bchallenges?\b|utfordring", r"challenge", r"challenge|utfordring|desafío|difficult"),
-    (Kind.good_practice, r"\b(good|best|promising) practices?\b|god praksis|beste praksis", r"(good|best) practice",
-     r"good practice|best practice|innovat|example|buenas práctica|god praksis"),
-    (Kind.lesson, r"\blessons?[- ]+learn|lærdom|læringspunkt", r"lesson|lærdom",
-     r"lesson|lærdom|lecci|learned|learnt"),
-    (Kind.recommendation, r"recommendation|tilråd|tiltaking|anbefaling", r"tilråding|recommendation|anbefaling",
-     r"recommend|tilråd|tilrår|recomenda"),
-    (Kind.finding, r"\bfindings?\b|\bfunn\b", r"finding|funn",
-     r"finding|funn|conclusion|konklusjon|hallazgo|impact|result"),
+VOCABULARY: list[tuple[Kind, str, str, str]] = [  # English, Norwegian, French, Spanish, Swedish
+    (Kind.challenge, r"\bchallenges?\b|utfordring|\bdéfis\b|difficultés|desafíos|\bretos\b|utmaningar",
+     r"challenge|défi|desafío", r"challenge|utfordring|desafío|difficult|défi|utmaning"),
+    (Kind.good_practice, r"\b(good|best|promising) practices?\b|god praksis|beste praksis|bonnes? pratiques?|"
+     r"buenas prácticas|goda exempel|god praxis", r"(good|best) practice|bonne pratique|buena práctica",
+     r"good practice|best practice|innovat|example|buenas práctica|god praksis|bonnes? pratiques?|goda exempel"),
+    (Kind.lesson, r"\blessons?[- ]+learn|lærdom|læringspunkt|leçons? (apprises|tirées)|enseignements tirés|"
+     r"lecciones aprendidas|lärdom", r"lesson|lærdom|leçon|lección|lärdom",
+     r"lesson|lærdom|lecci|learned|learnt|leçon|enseignement"),
+    (Kind.recommendation, r"recommendation|tilråd|tiltaking|anbefaling|recommandation|recomendaci|rekommendation",
+     r"tilråding|recommendation|anbefaling|recommandation|recomendación|rekommendation",
+     r"recommend|tilråd|tilrår|recomenda|recommand|rekommend"),
+    (Kind.finding, r"\bfindings?\b|\bfunn\b|\bconstats?\b|constatations|hallazgos|iakttagelser",
+     r"finding|funn|constat|hallazgo", r"finding|funn|conclusion|konklusjon|hallazgo|impact|result|constat"),
 ]
 SECTION_KINDS = [(kind, re.compile(section, re.IGNORECASE)) for kind, section, _, _ in VOCABULARY]
-ITEM_LABEL_KINDS = [(kind, re.compile(rf"^({label})\s*\d+", re.IGNORECASE)) for kind, _, label, _ in VOCABULARY]
+ITEM_LABEL_KINDS = [(kind, re.compile(rf"^({label})\s*(n°\s*)?\d+", re.IGNORECASE)) for kind, _, label, _ in VOCABULARY]
 _GROUPING_ORDER = (Kind.recommendation, Kind.lesson, Kind.good_practice, Kind.challenge, Kind.finding)  # first wins
 GROUPING_KINDS = sorted(((kind, re.compile(words, re.IGNORECASE)) for kind, _, _, words in VOCABULARY),
                         key=lambda pair: _GROUPING_ORDER.index(pair[0]))

@@ -14,10 +14,11 @@ from pathlib import Path
 
 from ingest.catalog import guess_entry
 from ingest.clean import clean_text
-from ingest.models import CatalogEntry, Document
+from ingest.models import CatalogEntry, Document, IngestReport
+from ingest.pdf import PAGE_SEPARATOR, PdfReadError, PdfText, read_pdf  # noqa: F401 - PAGE_SEPARATOR: public here
+from ingest.settings import LayoutSettings
 
 SUPPORTED = {".txt", ".md", ".pdf", ".docx", ".html", ".htm"}
-PAGE_SEPARATOR = "\n\n\n"  # two blank lines between PDF pages
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 
 
@@ -49,31 +50,14 @@ def decode_text(data: bytes, *, name: str = "file") -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _load_pdf(data: bytes, name: str) -> tuple[str, list[int]]:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
+def _load_pdf(data: bytes, name: str, layout: LayoutSettings) -> PdfText:
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError(f"{name} is an encrypted PDF that needs a password")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except LoadError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
-        raise LoadError(f"{name} is a corrupt or unreadable PDF: {exc}") from exc
-    if not pages:
-        raise LoadError(f"{name} is a PDF without pages")
-    starts, parts, offset = [], [], 0
-    for page in pages:
-        page = page.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
-        starts.append(offset)
-        parts.append(page)
-        offset += len(page) + len(PAGE_SEPARATOR)
-    text = PAGE_SEPARATOR.join(parts)
-    if not text.strip():
+        read = read_pdf(data, name, layout)
+    except PdfReadError as exc:
+        raise LoadError(str(exc)) from exc
+    if not read.text.strip():
         raise LoadError(f"{name} is a PDF with no extractable text (scanned images?)")
-    return text, starts
+    return read
 
 
 def _load_docx(data: bytes, name: str) -> str:
@@ -191,7 +175,8 @@ def _html_walk(node, out: list[str]) -> None:
     flush()
 
 
-def load_file(path: Path, *, catalog: dict[str, CatalogEntry], max_bytes: int) -> Document:
+def load_file(path: Path, *, catalog: dict[str, CatalogEntry], max_bytes: int,
+              layout: LayoutSettings | None = None) -> Document:
     """Load one file into a Document (raw text, page starts for PDFs, catalog or guessed metadata).
 
     Raises LoadError with a plain reason: missing, empty, too large, unsupported type, corrupt or binary.
@@ -210,10 +195,12 @@ def load_file(path: Path, *, catalog: dict[str, CatalogEntry], max_bytes: int) -
         raise LoadError(f"{name} is too large: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit")
     data = path.read_bytes()
     page_starts: list[int] = []
+    report, title_hint = IngestReport(), ""
     if suffix == ".pdf":
         if not data.lstrip()[:5].startswith(b"%PDF"):
             raise LoadError(f"{name} is a corrupt PDF: it does not start with a PDF header")
-        text, page_starts = _load_pdf(data, name)
+        read = _load_pdf(data, name, layout or LayoutSettings())
+        text, page_starts, report, title_hint = read.text, read.page_starts, read.report, read.title_hint
     elif suffix == ".docx":
         text = _load_docx(data, name)
     elif suffix in {".html", ".htm"}:
@@ -225,8 +212,11 @@ def load_file(path: Path, *, catalog: dict[str, CatalogEntry], max_bytes: int) -
     sha = hashlib.sha256(data).hexdigest()
     doc_id = slugify(path.stem) or f"doc-{sha[:12]}"
     doc = Document(doc_id=doc_id, path=str(path), sha256=sha, text=text, page_starts=page_starts,
-                   meta=catalog.get(name) or CatalogEntry(title=name, guessed=True))
+                   meta=catalog.get(name) or CatalogEntry(title=name, guessed=True), report=report,
+                   title_hint=title_hint)
     if name not in catalog:  # guess from the cleaned text, so a running header is not taken for the title
         cleaned, _ = clean_text(doc)
-        doc = doc.model_copy(update={"meta": guess_entry(cleaned if cleaned.strip() else text, name)})
+        cleaned = cleaned if cleaned.strip() else text
+        first = text[:page_starts[3]] if len(page_starts) > 3 else text[:15000]
+        doc = doc.model_copy(update={"meta": guess_entry(cleaned, name, title_hint=title_hint, first_pages=first)})
     return doc

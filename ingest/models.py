@@ -8,9 +8,10 @@ The answer side's types (Hit, Citation, Answer) live with the assistant (`assist
 from __future__ import annotations
 
 import hashlib
+import re
 from enum import Enum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class Kind(str, Enum):
@@ -22,6 +23,7 @@ class Kind(str, Enum):
     good_practice = "good_practice"
     challenge = "challenge"
     table_row = "table_row"
+    footnote = "footnote"
     text = "text"
 
 
@@ -32,12 +34,39 @@ class DocType(str, Enum):
     evaluation_brief = "evaluation brief"
     evaluation = "evaluation"
     review = "review"
+    synthesis = "synthesis"
+    management_response = "management response"
     memo = "memo"
+    research = "research"
+    report = "report"
     other = "other"
 
 
+_DOC_TYPE_WORDS = [  # first match wins: (controlled value, words a catalog may use for it, in any language)
+    (DocType.management_response, r"management[- ]response|réponse de la direction|respuesta de la gerencia"),
+    (DocType.evaluation_brief, r"\bbrief\b|brève|résumé d.évaluation|resumen de (la )?evaluaci"),
+    (DocType.self_evaluation, r"self[- ]evaluation|auto[- ]?évaluation|autoevaluaci|självutvärdering|eigenevaluering"),
+    (DocType.synthesis, r"synthes|meta[- ]?evaluation|méta[- ]?évaluation|metaevaluaci|syntes"),
+    (DocType.research, r"research|study|studie|étude|estudio|survey|analysis"),
+    (DocType.memo, r"\bmemo|\bnote\b|notat|promemoria"),
+    (DocType.review, r"\breview|revue|revisión|granskning|gjennomgang"),
+    (DocType.report, r"not an evaluation|results report|annual report|rapport annuel|informe anual"),
+    (DocType.evaluation, r"evaluat|évaluat|evaluaci|utvärder|evaluer"),
+]
+
+
+def doc_type_of(text: str) -> DocType:
+    """The controlled document type (for filters) of a free-text type such as "final internal evaluation"."""
+    for value, words in _DOC_TYPE_WORDS:
+        if re.search(words, text, re.IGNORECASE):
+            return value
+    return DocType.other
+
+
 class CatalogEntry(BaseModel):
-    """Catalog metadata of one document (from corpus/catalog.yaml or guessed)."""
+    """Catalog metadata of one document (from corpus/catalog.yaml or guessed).
+
+    `doc_type` is the controlled type filters use; `doc_type_label` keeps the catalog's own words."""
 
     title: str
     organisation: str = ""
@@ -45,8 +74,46 @@ class CatalogEntry(BaseModel):
     countries: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=lambda: ["en"])
     doc_type: DocType = DocType.other
+    doc_type_label: str = ""
+    evaluation: str = ""
     source: str = ""
     guessed: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _free_text(cls, data: object) -> object:
+        """Free-text doc_type mapped to the controlled list; a single country or language becomes a list."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        raw = data.get("doc_type")
+        if isinstance(raw, str) and raw not in {t.value for t in DocType}:
+            data["doc_type"] = doc_type_of(raw)
+            data.setdefault("doc_type_label", raw)
+        for key in ("countries", "languages"):
+            if isinstance(data.get(key), str):
+                data[key] = [part.strip() for part in re.split(r"[;,]", data[key]) if part.strip()]
+        for key in ("title", "organisation", "source", "evaluation"):
+            if isinstance(data.get(key), (int, float)):
+                data[key] = str(data[key])
+        return data
+
+
+class IngestReport(BaseModel):
+    """What reading one document found: pages, furniture removed, footnotes, tables, passages."""
+
+    pages: int = 0
+    pages_without_text: list[int] = Field(default_factory=list)  # 1-based pages with an image and no text layer
+    toc_pages: list[int] = Field(default_factory=list)
+    header_footer_lines: int = 0
+    footnotes: int = 0
+    tables: int = 0
+    headings: int = 0
+    outline: bool = False  # headings taken from the PDF's bookmarks
+    parse_seconds: float = 0.0
+    passages: int = 0
+    passages_by_kind: dict[str, int] = Field(default_factory=dict)
+    section_share: float = 0.0  # share of passages with a section path
 
 
 class Document(BaseModel):
@@ -58,6 +125,8 @@ class Document(BaseModel):
     text: str
     page_starts: list[int] = Field(default_factory=list)  # offsets in `text`; empty when pages unknown
     meta: CatalogEntry
+    report: IngestReport = Field(default_factory=IngestReport)
+    title_hint: str = ""  # a title read from the file itself (PDF metadata or its largest first-page text)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page number of a character offset, or None when pages are unknown."""

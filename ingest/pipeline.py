@@ -18,13 +18,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from ingest.catalog import read_catalog
+from ingest.catalog import read_catalog_with_problems
 from ingest.clean import clean_document
 from ingest.embed import DIM, EmbedderUnavailable, model_identity
 from ingest.load import LoadError, load_file
 from ingest.lock import ingest_lock
-from ingest.models import CatalogEntry, Document, Passage
+from ingest.models import CatalogEntry, Document, IngestReport, Passage
 from ingest.passages import make_passages
+from ingest.report import complete_report, short_line
 from ingest.settings import Settings
 from ingest.snapshot.build import build_snapshot
 from ingest.sparse import SPARSE_EMBEDDER, SPARSE_TOP_K, sparse_enabled
@@ -45,6 +46,8 @@ class IngestSummary(BaseModel):
     deleted: int = 0
     failed: list[tuple[str, str]] = Field(default_factory=list)  # (path, reason)
     duplicates: list[tuple[str, str]] = Field(default_factory=list)  # (path, path of the identical file kept)
+    warnings: list[str] = Field(default_factory=list)  # e.g. an invalid catalog entry (its file is guessed)
+    reports: dict[str, IngestReport] = Field(default_factory=dict)  # doc_id -> report, documents read this run
     passages: int = 0  # passages written by this run
     documents: int = 0  # documents in the index afterwards
     seconds: float = 0.0
@@ -58,6 +61,8 @@ class IngestSummary(BaseModel):
     def render(self) -> str:
         """The closing summary, for people."""
         lines = [f"FAILED {path}: {reason}" for path, reason in self.failed]
+        lines += [f"warning: {warning}" for warning in self.warnings]
+        lines += [short_line(doc_id, report) for doc_id, report in self.reports.items()]
         lines += [f"duplicate {path}: same content as {kept}; ingested once" for path, kept in self.duplicates]
         lines.append(
             f"documents: {self.added} added, {self.updated} updated, {self.skipped} skipped (unchanged), "
@@ -104,14 +109,16 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Path], list[tuple[
     return sorted(files), folders, missing
 
 
-def _catalogs(folders: set[Path], failed: list[tuple[str, str]]) -> dict[Path, dict[str, CatalogEntry]]:
+def _catalogs(folders: set[Path], failed: list[tuple[str, str]],
+              warnings: list[str]) -> dict[Path, dict[str, CatalogEntry]]:
     out: dict[Path, dict[str, CatalogEntry]] = {}
     for folder in folders:
         out[folder] = {}
         for name in sorted(CATALOG_NAMES):
             if (folder / name).is_file():
                 try:
-                    out[folder] = read_catalog(folder / name)
+                    out[folder], problems = read_catalog_with_problems(folder / name)
+                    warnings.extend(f"{folder / name}: {problem}" for problem in problems)
                 except ValueError as exc:  # CatalogError: report it, ingest with guessed metadata
                     failed.append((str(folder / name), str(exc)))
                 break
@@ -140,9 +147,11 @@ def _up_to_date(
 
 
 def _prepare(path: Path, catalog: dict[str, CatalogEntry], settings: Settings) -> tuple[Document, list[Passage]]:
-    doc = load_file(path, catalog=catalog, max_bytes=int(settings.ingest.max_file_mb * 1024 * 1024))
+    doc = load_file(path, catalog=catalog, max_bytes=int(settings.ingest.max_file_mb * 1024 * 1024),
+                    layout=settings.layout)
     doc = clean_document(doc)
-    return doc, make_passages(doc, parse_blocks(doc.text), settings=settings.ingest)
+    passages = make_passages(doc, parse_blocks(doc.text), settings=settings.ingest)
+    return doc.model_copy(update={"report": complete_report(doc, passages)}), passages
 
 
 def _inside(path: str, folders: list[Path]) -> bool:
@@ -169,7 +178,7 @@ def ingest_paths(
 def _ingest(paths: list[Path], *, settings: Settings, progress: bool) -> IngestSummary:
     summary = IngestSummary()
     files, folders, summary.failed = expand_paths(paths)
-    catalogs = _catalogs({f.parent for f in files}, summary.failed)
+    catalogs = _catalogs({f.parent for f in files}, summary.failed, summary.warnings)
     if not settings.embedders:
         raise EmbedderUnavailable("no embedder configured (settings.embedders is empty)")
     models = {name: model_identity(name) for name in settings.embedders}
@@ -262,6 +271,7 @@ def _load_all(
             summary.failed.append((str(f), f"its document id {doc.doc_id!r} is already used by {other}; rename one"))
             continue
         claimed[doc.doc_id] = str(f)
+        summary.reports[doc.doc_id] = doc.report
         work.append((doc, passages))
     return work
 

@@ -29,6 +29,23 @@ class IngestSettings(BaseModel):
     group_passages: int = 256  # documents are embedded together until a group holds this many passages
 
 
+class LayoutSettings(BaseModel):
+    """How PDF pages are read by their layout (`ingest.layout`, `ingest.pdf`)."""
+
+    gap_factor: float = 1.0  # a gap wider than this x font size starts a new line (columns, table cells)
+    space_factor: float = 0.3  # a gap wider than this x font size between glyphs is a space (when the file has none)
+    superscript_ratio: float = 0.8  # a raised glyph smaller than this x the line's size is a marker
+    band: float = 0.09  # share of the page height at the top and at the bottom where running headers live
+    repeat_share: float = 0.3  # a short line on this share of pages (anywhere) is furniture too
+    repeat_max_words: int = 14
+    footnote_ratio: float = 0.92  # footnotes are set smaller than this x the body size
+    heading_ratio: float = 1.12  # lines this much larger than the body size are headings
+    heading_max_words: int = 18
+    heading_levels: int = 3  # distinct heading sizes mapped to '#'..'###'
+    min_rulings: int = 4  # ruling lines on a page before its tables are looked for (pdfplumber)
+    min_page_chars: int = 20  # a page with fewer characters and an image has no text layer
+
+
 class RefusalCutoffs(BaseModel):
     """When retrieval refuses, on one embedder's cosine scale (`assistant.retrieval.refusal.should_refuse`)."""
 
@@ -148,6 +165,7 @@ class Settings(BaseSettings):
     threads: int = 2
     llm: str | None = None  # "openai:<model>@<base_url>", "ollama:<model>", "gguf:<path>"; None = extractive answers
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    layout: LayoutSettings = Field(default_factory=LayoutSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)

@@ -20,7 +20,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel, Field
 
-from ingest.models import CatalogEntry, Document, Filters, Passage
+from ingest.models import CatalogEntry, Document, Filters, IngestReport, Passage
 from ingest.records import filters_to_where, passage_from_record, passage_metadata
 from ingest.settings import Settings
 from ingest.sparse import METADATA_KEY, SPARSE_EMBEDDER, SparseVector, decode_sparse, encode_sparse
@@ -40,6 +40,7 @@ class DocRecord(BaseModel):
     passages: int
     models: dict[str, str] = Field(default_factory=dict)  # embedder -> identity of the model that embedded it
     recipe: str = ""  # hash of the passage-making settings it was cut with
+    report: IngestReport = Field(default_factory=IngestReport)  # what reading the file found
 
 
 class Store:
@@ -139,6 +140,7 @@ class Store:
             passages=len(passages),
             models={name: (cols[name].metadata or {}).get("model", "") for name in sorted(vectors)},
             recipe=recipe,
+            report=doc.report,
         )
         self.put_record(record)
         return record
@@ -262,7 +264,8 @@ class Store:
         return {
             "location": self.location,
             "documents": [
-                {"doc_id": r.doc_id, "title": r.meta.title, "passages": r.passages, "path": r.path}
+                {"doc_id": r.doc_id, "title": r.meta.title, "passages": r.passages, "path": r.path,
+                 "report": r.report.model_dump(mode="json")}
                 for r in manifest.values()
             ],
             "passages": sum(r.passages for r in manifest.values()),

@@ -14,28 +14,20 @@ from ingest.kinds import FORM_SECTION as _FORM_SECTION
 from ingest.kinds import ITEM_LABEL_KINDS as _ITEM_LABEL_KINDS
 from ingest.kinds import SECTION_KINDS as _SECTION_KINDS
 from ingest.models import Block, Kind
+from ingest.tables import is_lesson_table, lesson_blocks, normalise, table_blocks
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FOOTNOTE = re.compile(r"^\[\^([^\]\s]{1,8})\]:\s*(\S.*)$")
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
 _ANNEX = re.compile(r"^(annex|annexure|appendix|attachment|vedlegg)\b", re.IGNORECASE)
 _SALUTATION = re.compile(r"^(dear|kjære|til)\s+[^,]{2,60},$", re.IGNORECASE)
 _ITEM = re.compile(r"^(- |\(?\d{1,2}[.)]\s+|\(?[a-z]{1,4}[.)]\s+)")
 _TERMINAL = re.compile(r"[.!?;,][\"'”’)\]]*$")
-LESSON_FIELDS = [  # label pattern -> field name, in display order
-    ("lesson", re.compile(r"^element\b", re.IGNORECASE)),
-    ("description", re.compile(r"brief description|lesson learned|description", re.IGNORECASE)),
-    ("context", re.compile(r"context|precondition", re.IGNORECASE)),
-    ("targeted_users", re.compile(r"target|beneficiar|users", re.IGNORECASE)),
-    ("challenges", re.compile(r"challenge|negative", re.IGNORECASE)),
-    ("recommendation", re.compile(r"recommend", re.IGNORECASE)),
-]
-LESSON_LABELS = {"description": "Brief description", "context": "Context", "targeted_users": "Targeted users",
-                 "challenges": "Challenges", "recommendation": "Recommendation"}
 
 
 @dataclass
 class _Unit:
-    kind: str  # heading | para | item | table
+    kind: str  # heading | para | item | table | footnote
     lines: list[tuple[int, str]] = field(default_factory=list)  # (offset, text)
     level: int = 1
     md_level: int = 0
@@ -51,11 +43,6 @@ class _Unit:
     @property
     def text(self) -> str:
         return " ".join(" ".join(t.split()) for _, t in self.lines).strip()
-
-
-def normalise(text: str) -> str:
-    """Collapse all whitespace (newlines, tabs, runs of spaces) to single spaces."""
-    return " ".join(text.split())
 
 
 def _heading_like(line: str) -> bool:
@@ -82,7 +69,10 @@ def _units(text: str) -> list[_Unit]:
                 current = None
             continue
         heading = _MD_HEADING.match(line)
-        if heading:
+        if _FOOTNOTE.match(line):
+            current = None
+            units.append(_Unit("footnote", [(start, line)]))
+        elif heading:
             current = None
             units.append(_Unit("heading", [(start, heading.group(2))], md_level=len(heading.group(1))))
         elif plain and _heading_like(line):
@@ -150,77 +140,11 @@ def _item_kind(content: str, section: list[str]) -> Kind:
     return section_kind(section)
 
 
-def _lesson_blocks(unit: _Unit, section: list[str]) -> list[Block]:
-    blocks: list[Block] = []
-    current: dict[str, str] = {}
-    span = [0, 0]
-
-    def flush() -> None:
-        if any(k != "lesson" for k in current):
-            blocks.append(Block(kind=Kind.lesson, section=section, text=render_lesson(current), start=span[0],
-                                end=span[1], fields=dict(current)))
-
-    for offset, line in unit.lines:
-        label, _, value = line.partition("\t")
-        value = normalise(value)
-        name = next((n for n, p in LESSON_FIELDS if p.search(label)), None) or _slug(label)
-        if name == "lesson" or (name in current and name != "lesson"):
-            flush()
-            current, span = {}, [offset, offset + len(line)]
-        if value:
-            current[name] = value
-        span[1] = offset + len(line)
-    flush()
-    return blocks
-
-
-def render_lesson(fields: dict[str, str]) -> str:
-    """Readable text of a lesson: 'Lesson 2. Brief description: ... Context: ... Recommendation: ...'."""
-    parts = [fields["lesson"].rstrip(".") + "."] if fields.get("lesson") else []
-    for name, value in fields.items():
-        if name != "lesson":
-            parts.append(f"{LESSON_LABELS.get(name, name.replace('_', ' ').capitalize())}: {value}")
-    return " ".join(parts)
-
-
-def _slug(label: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_") or "value"
-
-
-def _is_lesson_table(unit: _Unit) -> bool:
-    labels = [line.split("\t", 1)[0] for _, line in unit.lines]
-    if any(LESSON_FIELDS[0][1].search(lbl) for lbl in labels) and any("lesson" in ln.lower() for _, ln in unit.lines):
-        return True
-    return sum(1 for lbl in labels if any(p.search(lbl) for _, p in LESSON_FIELDS[1:])) >= 3
-
-
-def _table_blocks(unit: _Unit, section: list[str]) -> list[Block]:
-    rows = [(offset, [normalise(c) for c in line.split("\t")]) for offset, line in unit.lines]
-    header = rows[0][1]
-    if len(rows) < 2 or not all(header) or any(re.fullmatch(r"[\d.,%$ ]+", c) for c in header):
-        return []
-    blocks, previous = [], [""] * len(header)
-    for (offset, cells), (_, line) in zip(rows[1:], unit.lines[1:]):
-        if len(cells) > len(header) and not cells[0]:
-            cells = cells[1:]
-        if len(cells) == len(header) and not cells[0] and previous[0]:
-            cells = [previous[0]] + cells[1:]  # a cell spanning several rows is written once
-        if sum(1 for c in cells if c) < min(2, len(header)):
-            continue
-        names = header + [f"column {i + 1}" for i in range(len(header), len(cells))]
-        fields = {name: value for name, value in zip(names, cells) if value}
-        text = " | ".join(f"{k}: {v}" for k, v in fields.items())
-        blocks.append(Block(kind=Kind.table_row, section=section, text=text, start=offset, end=offset + len(line),
-                            fields=fields))
-        previous = cells
-    return blocks
-
-
 def _table_unit_blocks(unit: _Unit, section: list[str], caption: str) -> list[Block]:
     """Lesson blocks, or one block per row named by the header; a headerless table reads as a paragraph."""
-    if _is_lesson_table(unit):
-        return _lesson_blocks(unit, section)
-    made = _table_blocks(unit, section + [caption] if caption else section)
+    if is_lesson_table(unit.lines):
+        return lesson_blocks(unit.lines, section)
+    made = table_blocks(unit.lines, section + [caption] if caption else section)
     if made or len(unit.text.split()) <= 8:
         return made
     return [Block(kind=section_kind(section), section=section, text=unit.text, start=unit.start, end=unit.end)]
@@ -265,6 +189,12 @@ def parse_blocks(text: str) -> list[Block]:
             caption = ""
             continue
         section = [normalise(h.text).rstrip(":") for h in stack]
+        if unit.kind == "footnote":
+            note = _FOOTNOTE.match(unit.lines[0][1])
+            content_start = unit.start + note.start(2)
+            blocks.append(Block(kind=Kind.footnote, section=section, text=normalise(text[content_start:unit.end]),
+                                start=content_start, end=unit.end, fields={"footnote": note.group(1)}))
+            continue
         if unit.kind == "table":
             blocks.extend(_table_unit_blocks(unit, section, caption))
             caption = ""

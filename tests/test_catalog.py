@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from fixtures_docs import CORPUS, NORAD
-from ingest.catalog import CatalogError, guess_entry, read_catalog
+from ingest.catalog import CatalogError, guess_entry, read_catalog, read_catalog_with_problems
 from ingest.lang import detect_language
-from ingest.models import DocType
+from ingest.models import DocType, doc_type_of
 
 
 def test_seed_catalog_is_valid_and_keyed_by_file_name():
@@ -20,25 +20,56 @@ def test_seed_catalog_is_valid_and_keyed_by_file_name():
     assert memo.year == 2011 and not memo.guessed
 
 
-def test_invalid_entry_is_named_in_the_error(tmp_path):
+def test_invalid_entry_is_reported_by_name_and_field_and_the_others_apply(tmp_path):
     path = tmp_path / "catalog.yaml"
-    path.write_text("good.txt:\n  title: Fine\nbad-report.pdf:\n  title: Broken\n  year: not-a-year\n")
-    with pytest.raises(CatalogError, match=r"bad-report\.pdf.*year"):
-        read_catalog(path)
+    path.write_text("good.txt:\n  title: Fine\n  doc_type: synthesis of evaluations\n"
+                    "bad-report.pdf:\n  title: Broken\n  year: not-a-year\n"
+                    "late.txt:\n  title: Also fine\n  year: 2019\n  countries: Niger\n")
+    entries, problems = read_catalog_with_problems(path)
+    assert set(entries) == {"good.txt", "late.txt"}
+    assert entries["good.txt"].doc_type is DocType.synthesis
+    assert entries["good.txt"].doc_type_label == "synthesis of evaluations"
+    assert entries["late.txt"].year == 2019 and entries["late.txt"].countries == ["Niger"]
+    assert len(problems) == 1 and "bad-report.pdf" in problems[0] and "year" in problems[0]
 
 
-def test_entry_that_is_not_a_mapping_is_rejected(tmp_path):
+def test_entry_that_is_not_a_mapping_is_reported_alone(tmp_path):
     path = tmp_path / "catalog.yaml"
-    path.write_text("report.txt: just a string\n")
-    with pytest.raises(CatalogError, match="report.txt"):
-        read_catalog(path)
+    path.write_text("report.txt: just a string\nother.txt:\n  title: Kept\n")
+    entries, problems = read_catalog_with_problems(path)
+    assert list(entries) == ["other.txt"] and "report.txt" in problems[0]
 
 
-def test_entry_without_title_is_rejected(tmp_path):
+def test_entry_without_title_is_reported(tmp_path):
     path = tmp_path / "catalog.yaml"
     path.write_text("report.txt:\n  year: 2020\n")
-    with pytest.raises(CatalogError, match=r"report\.txt.*title"):
+    entries, problems = read_catalog_with_problems(path)
+    assert not entries and "report.txt" in problems[0] and "title" in problems[0]
+
+
+def test_unreadable_catalog_is_an_error(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text("- a\n- list\n")
+    with pytest.raises(CatalogError, match="must map file names"):
         read_catalog(path)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("final internal evaluation", DocType.evaluation), ("Évaluation finale externe", DocType.evaluation),
+    ("evaluation brief", DocType.evaluation_brief), ("management response", DocType.management_response),
+    ("meta-evaluation", DocType.synthesis), ("research study (not an evaluation)", DocType.research),
+    ("results report (not an evaluation)", DocType.report), ("utvärdering", DocType.evaluation),
+    ("something else", DocType.other)])
+def test_free_text_doc_types_map_to_the_controlled_list(text, expected):
+    assert doc_type_of(text) is expected
+
+
+def test_guess_entry_reads_organisation_year_and_countries_from_the_first_pages():
+    opening = ("Final evaluation\n\nWorld Relief Network (WRN)\n\nNiamey, Niger, December 2020\n\nWRN worked in "
+               "Niger and Mali from 2017 to 2020. WRN staff in Niger were interviewed.")
+    entry = guess_entry(opening, "r.pdf", title_hint="Final evaluation of the WRN shelter project")
+    assert entry.title == "Final evaluation of the WRN shelter project"
+    assert entry.organisation == "WRN" and entry.year == 2020 and entry.countries[0] == "Niger"
 
 
 def test_guess_entry_takes_first_heading_and_detects_language():

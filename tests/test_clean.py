@@ -87,13 +87,14 @@ def test_inline_clean_strips_markup():
 
 
 @pytest.mark.parametrize("line", ["14/5", "0900530-119", "Page 3 of 12", "Sincerely,", "EVAL 20/4-11", "v",
-                                  "International Organization for Migration (IOM)", "unodc-ies@un.org",
+                                  "Página 3 de 12", "unodc-ies@un.org",
                                   "Internet: <http://www.iom.int>", "* * * * *"])
 def test_boilerplate_lines(line):
     assert is_boilerplate(line)
 
 
 @pytest.mark.parametrize("line", ["MAIN FINDINGS", "Recommendation 3: that IOM continues.", "UNODC 2022 report",
+                                  "International Organization for Migration (IOM)",
                                   "International Organization for Migration (IOM) relies on the following"])
 def test_content_lines_are_not_boilerplate(line):
     assert not is_boilerplate(line)

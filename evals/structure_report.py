@@ -1,0 +1,148 @@
+"""How ingestion reads the real reports in ../shared/real-reports: per report, pages, pages without text, passages
+by kind, share with a section path, header/footer lines removed, footnotes, tables, parse seconds per page,
+recommendations found; and the reading criteria of issue 12 (repeated lines surviving, glued footnote numbers,
+catalog entries applied). Writes evals/STRUCTURE.md from a real run (no embedding: load, clean, structure, cut).
+
+    PYTHONPATH=. python -m evals.structure_report [--out evals/STRUCTURE.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+from ingest.catalog import read_catalog_with_problems
+from ingest.models import CatalogEntry, Document, DocType, Kind, Passage
+from ingest.pipeline import _prepare
+from ingest.settings import Settings
+
+REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "real-reports"
+GLUED = re.compile(r"\b[^\W\d_]*[a-zà-ÿ]{3}\d{1,3}\b")  # "effectiveness2", "gouvernementaux6"
+CATALOG_FIELDS = ("title", "organisation", "year", "countries")
+
+
+def fold(text: str) -> str:
+    """A line's identity across pages: digits folded, case and spacing ignored."""
+    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+
+
+def repeated_lines(path: Path, *, min_chars: int = 20, share: float = 0.3) -> list[str]:
+    """Lines of >= min_chars that repeat on >= share of a PDF's pages (at least 2; digits folded, so "Page 3" and
+    "Page 4" are one line), as pdfium's plain text has them; each as every spelling it has on its pages."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(path))
+    pages: dict[str, set[int]] = {}
+    spellings: dict[str, set[str]] = {}
+    for index in range(len(document)):
+        textpage = document[index].get_textpage()
+        for line in textpage.get_text_range().splitlines():
+            line = " ".join(line.split())
+            if len(line) >= min_chars:
+                pages.setdefault(fold(line), set()).add(index)
+                spellings.setdefault(fold(line), set()).add(line)
+    needed = max(2, share * len(document))
+    document.close()
+    return [" | ".join(sorted(spellings[key])) for key, seen in pages.items() if len(seen) >= needed]
+
+
+def surviving(lines: list[str], passages: list[Passage]) -> tuple[list[str], list[str]]:
+    """Repeated lines found (in one of their spellings, case and spacing ignored) in some passage, and those found
+    in more than one passage (a running header left in)."""
+    texts = [" ".join(p.text.lower().split()) for p in passages]
+    found = {}
+    for line in lines:
+        variants = [" ".join(v.lower().split()) for v in line.split(" | ")]
+        found[line] = sum(any(v in t for v in variants) for t in texts)
+    return [ln for ln, n in found.items() if n], [ln for ln, n in found.items() if n > 1]
+
+
+def glued_numbers(passages: list[Passage]) -> tuple[int, int]:
+    """(tokens where a number sticks to a word, words) over the passages' text."""
+    tokens = sum(len(GLUED.findall(p.text)) for p in passages)
+    return tokens, sum(len(p.text.split()) for p in passages)
+
+
+def catalog_applied(doc: Document, entry: CatalogEntry | None) -> bool:
+    """Whether the document carries its catalog entry's title, organisation, year and countries."""
+    return entry is not None and all(getattr(doc.meta, f) == getattr(entry, f) for f in CATALOG_FIELDS)
+
+
+def read_reports(folder: Path = REPORTS) -> list[dict]:
+    """One row of figures per report in the folder."""
+    settings = Settings()
+    catalog, problems = read_catalog_with_problems(folder / "catalog.yaml")
+    rows = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in {".pdf", ".docx"}):
+        started = time.perf_counter()
+        doc, passages = _prepare(path, catalog, settings)
+        seconds = time.perf_counter() - started
+        report = doc.report
+        repeated = repeated_lines(path) if path.suffix.lower() == ".pdf" else []
+        labels_aside = doc.meta.doc_type is DocType.management_response
+        survived, survived_twice = surviving(repeated, passages) if not labels_aside else ([], [])
+        glued, words = glued_numbers(passages)
+        rows.append({
+            "file": path.name, "doc": doc, "passages": passages, "pages": report.pages,
+            "no_text": report.pages_without_text, "kinds": Counter(p.kind.value for p in passages),
+            "section_share": report.section_share, "furniture": report.header_footer_lines,
+            "footnotes": report.footnotes, "tables": report.tables, "toc": report.toc_pages,
+            "parse_per_page": report.parse_seconds / report.pages if report.pages else 0.0,
+            "seconds": seconds, "recommendations": sum(p.kind is Kind.recommendation for p in passages),
+            "repeated": repeated, "survived": survived, "survived_twice": survived_twice,
+            "glued": glued, "words": words, "catalog": catalog_applied(doc, catalog.get(path.name)),
+            "problems": problems,
+        })
+    return rows
+
+
+def render(rows: list[dict]) -> str:
+    """STRUCTURE.md from the rows."""
+    total = sum(len(r["passages"]) for r in rows)
+    sectioned = sum(sum(1 for p in r["passages"] if p.section) for r in rows)
+    glued, words = sum(r["glued"] for r in rows), sum(r["words"] for r in rows)
+    pages = sum(r["pages"] for r in rows)
+    parse = sum(r["parse_per_page"] * r["pages"] for r in rows)
+    out = ["# How ingestion reads the real reports", "",
+           f"From a real run of `python -m evals.structure_report` over `../shared/real-reports/` ({len(rows)} files, "
+           f"{pages} PDF pages); load, clean, structure and cut, no embedding.", "",
+           f"- catalog entries applied (title, organisation, year, countries as written): "
+           f"{sum(r['catalog'] for r in rows)} of {len(rows)}; catalog problems: {len(rows[0]['problems'])}",
+           f"- passages with a section path: {sectioned} of {total} ({sectioned / total:.1%})",
+           f"- lines of >= 20 characters repeating on >= 30% of a PDF's pages (management-response matrices aside): "
+           f"{sum(len(r['repeated']) for r in rows)}; found in a passage: {sum(len(r['survived']) for r in rows)}; "
+           f"in more than one passage: {sum(len(r['survived_twice']) for r in rows)}",
+           f"- footnote numbers glued to words: {glued} in {words} words ({1000 * glued / words:.3f} per 1,000)",
+           f"- PDF parse time: {parse / pages:.3f} s per page on average (pdfium glyphs; pdfplumber tables only on "
+           f"pages with ruling lines)", "",
+           "| file | pages | no text | passages | by kind | section | hdr/ftr removed | footnotes | tables | "
+           "s/page | recommendations |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        kinds = ", ".join(f"{k} {n}" for k, n in r["kinds"].most_common())
+        out.append(f"| {r['file']} | {r['pages']} | {', '.join(map(str, r['no_text'])) or '-'} | "
+                   f"{len(r['passages'])} | {kinds} | {r['section_share']:.0%} | {r['furniture']} | {r['footnotes']} | "
+                   f"{r['tables']} | {r['parse_per_page']:.3f} | {r['recommendations']} |")
+    left = [(r["file"], line) for r in rows for line in r["survived"]]
+    if left:
+        out += ["", "Repeated lines still found in a passage (file: line):", ""]
+        out += [f"- {name}: {line}" for name, line in left]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write STRUCTURE.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("STRUCTURE.md"))
+    parser.add_argument("--folder", type=Path, default=REPORTS)
+    args = parser.parse_args(argv)
+    text = render(read_reports(args.folder))
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

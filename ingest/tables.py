@@ -1,0 +1,95 @@
+"""Tables of the cleaned text (tab-separated rows): lessons-learned tables (label/value rows) become one lesson
+block per lesson; other tables one table_row block per row, each keeping its column headers."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.models import Block, Kind
+
+
+def normalise(text: str) -> str:
+    """Collapse all whitespace (newlines, tabs, runs of spaces) to single spaces."""
+    return " ".join(text.split())
+
+
+LESSON_FIELDS = [  # label pattern -> field name, in display order
+    ("lesson", re.compile(r"^element\b", re.IGNORECASE)),
+    ("description", re.compile(r"brief description|lesson learned|description", re.IGNORECASE)),
+    ("context", re.compile(r"context|precondition", re.IGNORECASE)),
+    ("targeted_users", re.compile(r"target|beneficiar|users", re.IGNORECASE)),
+    ("challenges", re.compile(r"challenge|negative", re.IGNORECASE)),
+    ("recommendation", re.compile(r"recommend", re.IGNORECASE)),
+]
+LESSON_LABELS = {"description": "Brief description", "context": "Context", "targeted_users": "Targeted users",
+                 "challenges": "Challenges", "recommendation": "Recommendation"}
+
+
+
+def lesson_blocks(lines: list[tuple[int, str]], section: list[str]) -> list[Block]:
+    """One lesson block per 'Element / Lesson N' group of a lessons-learned table (label, value rows)."""
+    blocks: list[Block] = []
+    current: dict[str, str] = {}
+    span = [0, 0]
+
+    def flush() -> None:
+        if any(k != "lesson" for k in current):
+            blocks.append(Block(kind=Kind.lesson, section=section, text=render_lesson(current), start=span[0],
+                                end=span[1], fields=dict(current)))
+
+    for offset, line in lines:
+        label, _, value = line.partition("\t")
+        value = normalise(value)
+        name = next((n for n, p in LESSON_FIELDS if p.search(label)), None) or _slug(label)
+        if name == "lesson" or (name in current and name != "lesson"):
+            flush()
+            current, span = {}, [offset, offset + len(line)]
+        if value:
+            current[name] = value
+        span[1] = offset + len(line)
+    flush()
+    return blocks
+
+
+def render_lesson(fields: dict[str, str]) -> str:
+    """Readable text of a lesson: 'Lesson 2. Brief description: ... Context: ... Recommendation: ...'."""
+    parts = [fields["lesson"].rstrip(".") + "."] if fields.get("lesson") else []
+    for name, value in fields.items():
+        if name != "lesson":
+            parts.append(f"{LESSON_LABELS.get(name, name.replace('_', ' ').capitalize())}: {value}")
+    return " ".join(parts)
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_") or "value"
+
+
+def is_lesson_table(lines: list[tuple[int, str]]) -> bool:
+    """Whether a table's rows are label/value pairs of lessons learned."""
+    labels = [line.split("\t", 1)[0] for _, line in lines]
+    if any(LESSON_FIELDS[0][1].search(lbl) for lbl in labels) and any("lesson" in ln.lower() for _, ln in lines):
+        return True
+    return sum(1 for lbl in labels if any(p.search(lbl) for _, p in LESSON_FIELDS[1:])) >= 3
+
+
+def table_blocks(lines: list[tuple[int, str]], section: list[str]) -> list[Block]:
+    """One table_row block per row after the header row, named by the header's cells."""
+    rows = [(offset, [normalise(c) for c in line.split("\t")]) for offset, line in lines]
+    header = rows[0][1]
+    if len(rows) < 2 or not all(header) or any(re.fullmatch(r"[\d.,%$ ]+", c) for c in header):
+        return []
+    blocks, previous = [], [""] * len(header)
+    for (offset, cells), (_, line) in zip(rows[1:], lines[1:]):
+        if len(cells) > len(header) and not cells[0]:
+            cells = cells[1:]
+        if len(cells) == len(header) and not cells[0] and previous[0]:
+            cells = [previous[0]] + cells[1:]  # a cell spanning several rows is written once
+        if sum(1 for c in cells if c) < min(2, len(header)) or cells == header:  # a header repeated on a page
+            continue
+        names = header + [f"column {i + 1}" for i in range(len(header), len(cells))]
+        fields = {name: value for name, value in zip(names, cells) if value}
+        text = " | ".join(f"{k}: {v}" for k, v in fields.items())
+        blocks.append(Block(kind=Kind.table_row, section=section, text=text, start=offset, end=offset + len(line),
+                            fields=fields))
+        previous = cells
+    return blocks

@@ -1,0 +1,182 @@
+"""Reading PDFs by their layout, on small generated PDFs: running headers/footers, footnotes and their markers,
+headings from fonts, two columns, a table row keeping its headers, a page without a text layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.clean import clean_document
+from ingest.load import load_file
+from ingest.models import Kind
+from ingest.passages import make_passages
+from ingest.pdf import read_pdf
+from ingest.settings import IngestSettings, LayoutSettings
+from ingest.structure import parse_blocks
+
+BODY = ("The shelters gave survivors of trafficking a safe place to stay while their cases were heard, and the staff "
+        "referred them to health care and legal aid. ")
+SENTENCES = ["Labour inspectors visited {n} farms in the north.", "The hotline answered calls in {n} languages.",
+             "Prosecutors opened cases against brokers in region {n}.", "Returnees in district {n} received grants.",
+             "Teachers in school {n} talked about safe migration.", "Border officials at post {n} were trained."]
+
+
+def _pdf():
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    return pdf
+
+
+def _read(pdf, path: Path):
+    pdf.output(str(path))
+    return read_pdf(path.read_bytes(), path.name, LayoutSettings())
+
+
+def _passages(path: Path):
+    doc = clean_document(load_file(path, catalog={}, max_bytes=10_000_000))
+    return doc, make_passages(doc, parse_blocks(doc.text), settings=IngestSettings())
+
+
+def _page(pdf, number: int, heading: str | None = None, *, footnote: str | None = None) -> None:
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=8)
+    pdf.set_xy(10, 8)
+    pdf.cell(0, 5, "Evaluation of the shelter network, final report 2021")
+    if heading:
+        pdf.set_font("Helvetica", "B", 16)
+        pdf.set_xy(10, 30)
+        pdf.cell(0, 10, heading)
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_xy(10, 45)
+    body = " ".join(SENTENCES[(number + k) % len(SENTENCES)].format(n=number * 7 + k) for k in range(12))
+    pdf.multi_cell(0, 6, f"Part {number}. " + body)
+    if footnote:
+        pdf.set_font("Helvetica", size=7)
+        pdf.set_xy(10, 265)
+        pdf.cell(0, 4, footnote)
+    pdf.set_font("Helvetica", size=8)
+    pdf.set_xy(10, 285)
+    pdf.cell(0, 5, f"Page {number}", align="C")
+
+
+def test_running_header_and_page_numbers_are_removed_by_position_and_repetition(tmp_path):
+    pdf = _pdf()
+    for n in range(1, 5):
+        _page(pdf, n)
+    read = _read(pdf, tmp_path / "r.pdf")
+    assert "Evaluation of the shelter network" not in read.text and "Page 3" not in read.text
+    assert read.text.count("Part ") == 4 and read.report.header_footer_lines == 8
+    assert len(read.page_starts) == 4 and read.report.pages == 4
+
+
+def test_footnote_is_its_own_passage_and_its_marker_leaves_the_sentence(tmp_path):
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, "Findings", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    pdf.write(6, "The project improved its effectiveness")
+    pdf.set_font("Helvetica", size=7)
+    pdf.set_char_spacing(0)
+    x, y = pdf.get_x(), pdf.get_y()
+    pdf.set_xy(x, y - 1.5)
+    pdf.write(4, "2")
+    pdf.set_xy(pdf.get_x(), y)
+    pdf.set_font("Helvetica", size=11)
+    pdf.write(6, " in every region where the shelters worked with the police. " + BODY)
+    pdf.set_font("Helvetica", size=7)
+    pdf.set_xy(10, 270)
+    pdf.cell(0, 4, "2 Effectiveness is the extent to which the objectives were achieved.")
+    path = tmp_path / "f.pdf"
+    pdf.output(str(path))
+    doc, passages = _passages(path)
+    assert "effectiveness in every region" in doc.text and "effectiveness2" not in doc.text
+    notes = [p for p in passages if p.kind is Kind.footnote]
+    assert len(notes) == 1 and notes[0].text.startswith("Effectiveness is the extent")
+    assert notes[0].page == 1 and notes[0].fields == {"footnote": "2"} and notes[0].section == "Findings"
+    assert all("extent to which" not in p.text for p in passages if p.kind is not Kind.footnote)
+
+
+def test_headings_from_font_size_and_weight_give_every_passage_a_section(tmp_path):
+    pdf = _pdf()
+    pdf.add_page()
+    for text, style, size in [("1. Introduction", "B", 18), ("1.1 Scope of the review", "B", 14),
+                              ("Who was interviewed", "B", 11)]:
+        pdf.set_font("Helvetica", style, size)
+        pdf.multi_cell(0, 9, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=11)
+        pdf.multi_cell(0, 6, BODY * 2, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+    path = tmp_path / "h.pdf"
+    pdf.output(str(path))
+    doc, passages = _passages(path)
+    assert "# 1. Introduction" in doc.text and "# Who was interviewed" in doc.text
+    sections = [p.section for p in passages]
+    assert sections == ["1. Introduction", "1. Introduction > 1.1 Scope of the review",
+                        "1. Introduction > 1.1 Scope of the review > Who was interviewed"]
+    assert all("Introduction" not in p.text for p in passages)
+
+
+def test_two_columns_are_read_one_after_the_other(tmp_path):
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    left = "Left column opens here. " + BODY * 3 + "Left column ends here."
+    right = "Right column opens here. " + BODY * 3 + "Right column ends here."
+    pdf.set_xy(10, 20)
+    pdf.multi_cell(90, 5, left)
+    pdf.set_xy(110, 20)
+    pdf.multi_cell(90, 5, right)
+    text = _read(pdf, tmp_path / "c.pdf").text
+    assert text.index("Left column opens") < text.index("Left column ends") < text.index("Right column opens") \
+        < text.index("Right column ends")
+
+
+def test_table_rows_keep_their_column_headers(tmp_path):
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    rows = [("Recommendation", "Response", "Deadline"), ("Fund the shelters", "Accepted", "2022"),
+            ("Train the police", "Partially accepted", "2023")]
+    with pdf.table() as table:
+        for row in rows:
+            cells = table.row()
+            for value in row:
+                cells.cell(value)
+    path = tmp_path / "t.pdf"
+    pdf.output(str(path))
+    doc, passages = _passages(path)
+    table_rows = [p for p in passages if p.kind is Kind.table_row]
+    assert [p.fields for p in table_rows] == [
+        {"Recommendation": "Fund the shelters", "Response": "Accepted", "Deadline": "2022"},
+        {"Recommendation": "Train the police", "Response": "Partially accepted", "Deadline": "2023"}]
+    assert doc.report.tables == 1
+
+
+def test_page_without_a_text_layer_is_counted_and_named(tmp_path):
+    from PIL import Image
+
+    image = tmp_path / "scan.png"
+    Image.new("RGB", (200, 300), "white").save(image)
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, BODY * 2)
+    pdf.add_page()
+    pdf.image(str(image), x=10, y=10, w=180)
+    read = _read(pdf, tmp_path / "s.pdf")
+    assert read.report.pages == 2 and read.report.pages_without_text == [2]
+
+
+def test_table_of_contents_page_is_not_text(tmp_path):
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.cell(0, 8, "Contents", new_x="LMARGIN", new_y="NEXT")
+    for n, title in enumerate(["Introduction", "Methodology", "Findings", "Conclusions", "Recommendations"], 1):
+        pdf.cell(0, 7, f"{n}. {title} " + "." * 60 + f" {n * 3}", new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.multi_cell(0, 6, BODY * 2)
+    read = _read(pdf, tmp_path / "toc.pdf")
+    assert read.report.toc_pages == [1] and "Methodology" not in read.text and "shelters" in read.text
