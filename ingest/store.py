@@ -39,6 +39,7 @@ class DocRecord(BaseModel):
     passages: int
     models: dict[str, str] = Field(default_factory=dict)  # embedder -> identity of the model that embedded it
     recipe: str = ""  # hash of the passage-making settings it was cut with
+    themes: str = ""  # fingerprint of the taxonomy and tagger settings its passages were tagged with ("" = untagged)
 
 
 def passage_metadata(passage: Passage) -> dict:
@@ -58,8 +59,7 @@ def passage_metadata(passage: Passage) -> dict:
         meta["year"] = passage.year
     if passage.page is not None:
         meta["page"] = passage.page
-    for country in passage.countries:
-        meta[f"country:{country}"] = True
+    meta.update({f"country:{c}": True for c in passage.countries} | {f"theme:{t}": True for t in passage.themes})
     return meta
 
 
@@ -82,9 +82,9 @@ def filters_to_where(filters: Filters | None) -> dict | None:
     ):
         if values:
             conds.append({key: {"$in": list(values)}})
-    if filters.countries:
-        per_country = [{f"country:{c}": True} for c in filters.countries]
-        conds.append(per_country[0] if len(per_country) == 1 else {"$or": per_country})
+    for flags in ([{f"country:{c}": True} for c in filters.countries], [{f"theme:{t}": True} for t in filters.themes]):
+        if flags:
+            conds.append(flags[0] if len(flags) == 1 else {"$or": flags})
     return conds[0] if len(conds) == 1 else {"$and": conds}
 
 
@@ -97,7 +97,8 @@ class Store:
         self._docs = client.get_or_create_collection(DOCUMENTS, embedding_function=None)
 
     # --- collections -------------------------------------------------------------------------
-    def _passage_collections(self) -> dict[str, chromadb.Collection]:
+    def passage_collections(self) -> dict[str, chromadb.Collection]:
+        """Embedder name -> its passage collection."""
         cols = {}
         for col in self.client.list_collections():
             if col.name.startswith(PREFIX):
@@ -106,12 +107,12 @@ class Store:
 
     def collection_model(self, embedder: str) -> str | None:
         """The model identity recorded on an embedder's collection, or None when it has none."""
-        col = self._passage_collections().get(embedder)
+        col = self.passage_collections().get(embedder)
         return (col.metadata or {}).get("model") if col is not None else None
 
     def ensure_collection(self, embedder: str, *, model: str, dim: int) -> bool:
         """Make the embedder's collection hold `model` vectors; True when old vectors were dropped."""
-        current = self._passage_collections().get(embedder)
+        current = self.passage_collections().get(embedder)
         dropped = False
         if current is not None and (current.metadata or {}).get("model") != model:
             # manifest first: a kill between the two steps leaves documents marked for re-embedding
@@ -146,12 +147,12 @@ class Store:
     def delete_document(self, doc_id: str) -> None:
         """Remove a document from the manifest first, then its passages from every collection."""
         self._docs.delete(ids=[doc_id])
-        for col in self._passage_collections().values():
+        for col in self.passage_collections().values():
             col.delete(where={"doc_id": doc_id})
 
     def replace_document(
         self, doc: Document, passages: list[Passage], vectors: dict[str, np.ndarray], *, recipe: str = "",
-        sparse: list[SparseVector] | None = None,
+        sparse: list[SparseVector] | None = None, themes: str = "",
     ) -> DocRecord:
         """Write a document's passages (one vector array per embedder, and optionally one sparse vector per
         passage, kept in the e5 records), then record it in the manifest.
@@ -159,7 +160,7 @@ class Store:
         Old records of the document go first, so an interrupted call leaves the document out of
         the manifest, and the next ingestion replaces it whole.
         """
-        cols = self._passage_collections()
+        cols = self.passage_collections()
         missing = [name for name in vectors if name not in cols]
         if missing:
             raise KeyError(f"no collection for embedder(s) {missing}; call ensure_collection first")
@@ -192,10 +193,15 @@ class Store:
             meta=doc.meta,
             passages=len(passages),
             models={name: (cols[name].metadata or {}).get("model", "") for name in sorted(vectors)},
-            recipe=recipe,
+            recipe=recipe, themes=themes,
         )
         self._put_record(record)
         return record
+
+    def stamp_themes(self, stamp: str) -> None:
+        """Record on every document that its passages carry the tagging `stamp` (the fingerprint changes)."""
+        for rec in (r for r in self.manifest().values() if r.themes != stamp):
+            self._put_record(rec.model_copy(update={"themes": stamp}))
 
     def _put_record(self, record: DocRecord) -> None:
         self._docs.upsert(
@@ -218,7 +224,7 @@ class Store:
         found: dict[str, Passage] = {}
         vectors: dict[str, SparseVector] = {}
         covered: set[str] = set()
-        cols = sorted(self._passage_collections().items(), key=lambda kv: kv[0] != SPARSE_EMBEDDER)
+        cols = sorted(self.passage_collections().items(), key=lambda kv: kv[0] != SPARSE_EMBEDDER)
         for name, col in cols:  # the collection holding the sparse vectors first
             if wanted <= covered:
                 break
@@ -241,7 +247,7 @@ class Store:
         self, embedder: str, vector: np.ndarray, *, k: int, filters: Filters | None = None
     ) -> list[tuple[Passage, float]]:
         """The k passages nearest to `vector` that pass `filters`, with cosine similarity (higher is better)."""
-        col = self._passage_collections().get(embedder)
+        col = self.passage_collections().get(embedder)
         doc_ids = list(self.manifest())
         if col is None or not doc_ids or k <= 0:
             return []
@@ -275,7 +281,7 @@ class Store:
             "embedders": {
                 name: {"model": (col.metadata or {}).get("model"), "dim": (col.metadata or {}).get("dim"),
                        "records": col.count()}
-                for name, col in self._passage_collections().items()
+                for name, col in self.passage_collections().items()
             },
         }
 

@@ -194,6 +194,9 @@ class Evidence(BaseModel):
 def gather_evidence(tagger: Tagger, passages: list[Passage], vectors: np.ndarray) -> Evidence:
     """The tagger's signals for passages whose e5 vectors are the rows of `vectors` (in the same order)."""
     vectors = np.asarray(vectors, dtype=np.float32).reshape(len(passages), -1)
+    if passages and vectors.shape[1] != tagger.vectors[0].shape[1]:
+        raise ValueError(f"passage vectors have {vectors.shape[1]} dimensions, the theme descriptions "
+                         f"{tagger.vectors[0].shape[1]}: tag with the vectors of the model that embedded them (e5)")
     cosine = np.stack([(vectors @ v.T).max(axis=1) for v in tagger.vectors], axis=1) if passages else np.zeros(
         (0, len(tagger.vectors)), dtype=np.float32)
     meaning = cosine - cosine.mean(axis=1, keepdims=True)
