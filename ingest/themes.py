@@ -47,6 +47,7 @@ class Theme(BaseModel):
     group: Literal["counter_trafficking", "criteria", "topic"] = "topic"
     labels: dict[str, str]
     descriptions: dict[str, str]
+    examples: dict[str, list[str]] = Field(default_factory=dict)  # sentences as a passage about it would read
     keywords: dict[str, list[str]] = Field(default_factory=dict)
     approximate: bool = False  # test F1 under 0.6 on the labelled sample (written by evals/themes_eval.py)
 
@@ -140,19 +141,25 @@ def taxonomy_fingerprint(taxonomy: Taxonomy, settings: ThemeSettings) -> str:
 
 
 def description_texts(theme: Theme) -> list[str]:
-    """What is embedded for a theme: "label: description", once per language it is described in."""
-    return [f"{theme.labels.get(lang, theme.labels['en'])}: {text}" for lang, text in sorted(theme.descriptions.items())]
+    """A theme's descriptions as embedded: "label: description", once per language it is described in."""
+    return [f"{theme.label(lang)}: {text}" for lang, text in sorted(theme.descriptions.items())]
+
+
+def example_texts(theme: Theme) -> list[str]:
+    """A theme's example sentences, every language."""
+    return [text for _, texts in sorted(theme.examples.items()) for text in texts if text.strip()]
 
 
 def theme_vectors(taxonomy: Taxonomy, embedder: Embedder, *, as_query: bool) -> list[np.ndarray]:
-    """Per theme, the unit vectors of its descriptions (one row per language), as e5 queries or passages."""
+    """Per theme, unit vectors (one row per text): its descriptions, as e5 queries or passages, then its examples,
+    as passages (they are written as passages)."""
     out = []
     for theme in taxonomy.themes:
         texts = description_texts(theme)
-        if as_query:
-            out.append(np.stack([embedder.embed_query(t) for t in texts]).astype(np.float32))
-        else:
-            out.append(np.asarray(embedder.embed_passages(texts), dtype=np.float32))
+        rows = [embedder.embed_query(t) for t in texts] if as_query else list(embedder.embed_passages(texts))
+        examples = example_texts(theme)
+        rows += list(embedder.embed_passages(examples)) if examples else []
+        out.append(np.stack(rows).astype(np.float32))
     return out
 
 

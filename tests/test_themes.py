@@ -130,3 +130,16 @@ def test_theme_filter_matches_any_wanted_theme_in_both_filter_paths():
         assert not filters.is_empty()
         assert [filters.matches(p) for p in passages] == expected
         assert columns.mask(filters).tolist() == expected
+
+
+def test_approximate_flags_are_written_into_the_taxonomy_and_read_back(tmp_path):
+    from evals.themes_eval import flag_approximate
+
+    path = tmp_path / "themes.yaml"
+    path.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
+    flag_approximate(path, {"gender", "funding"})
+    assert load_taxonomy(path).approximate() == ["funding", "gender"]  # taxonomy order
+    comments = [ln for ln in SHIPPED.read_text(encoding="utf-8").splitlines() if ln.startswith("#")]
+    assert [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("#")] == comments
+    flag_approximate(path, set())
+    assert load_taxonomy(path).approximate() == []
