@@ -262,8 +262,8 @@ def render(result: dict) -> str:
               + "; ".join(f"{name} {macro_f1(p, gold):.2f} / {micro(p, gold)[2]:.2f}"
                           for name, p in result["baselines"].items()) + ".", "",
               "History (2026-12-02): the first run, before the taxonomy had example sentences, gave test macro-F1 "
-              "0.56 (micro 0.56). Adding them moved a two-fold check inside the tuning half from 0.63 to 0.63 "
-              "(descriptions as queries; 0.65 as passages) and left the test half at 0.56: kept as an optional field.",
+              "0.56 (micro 0.56). Adding them (embedded as passages) moved a two-fold check inside the tuning half "
+              "from 0.63 to 0.65 and left the test half at 0.56: kept as an optional field.",
               "",
               f"## Approximate themes (test F1 < {APPROXIMATE_F1})", "",
               (", ".join(approximate) or "none") + ". Flagged `approximate: true` in ingest/themes.yaml, read by "

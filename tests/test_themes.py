@@ -143,3 +143,17 @@ def test_approximate_flags_are_written_into_the_taxonomy_and_read_back(tmp_path)
     assert [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("#")] == comments
     flag_approximate(path, set())
     assert load_taxonomy(path).approximate() == []
+
+
+def test_the_tagging_fingerprint_follows_themes_and_settings_not_the_approximate_flags(tmp_path):
+    from evals.themes_eval import flag_approximate
+    from ingest.themes import taxonomy_fingerprint
+
+    path = tmp_path / "themes.yaml"
+    path.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
+    before = taxonomy_fingerprint(load_taxonomy(path), ThemeSettings())
+    flag_approximate(path, {"gender"})
+    assert taxonomy_fingerprint(load_taxonomy(path), ThemeSettings()) == before
+    assert taxonomy_fingerprint(load_taxonomy(path), ThemeSettings(threshold=0.5)) != before
+    edited = load_taxonomy(path).model_copy(update={"themes": load_taxonomy(path).themes[:-1]})
+    assert taxonomy_fingerprint(edited, ThemeSettings()) != before
