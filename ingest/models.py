@@ -170,6 +170,7 @@ class Passage(BaseModel):
     start: int
     end: int
     fields: dict[str, str] = Field(default_factory=dict)
+    themes: list[str] = Field(default_factory=list)  # theme ids (ingest/themes.yaml), set after embedding
 
     @staticmethod
     def make_id(doc_id: str, position: int, text: str) -> str:
@@ -187,10 +188,12 @@ class Filters(BaseModel):
     countries: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     kinds: list[Kind] = Field(default_factory=list)
+    themes: list[str] = Field(default_factory=list)  # a passage passes when it has any of them
 
     def is_empty(self) -> bool:
         """True when nothing is filtered."""
-        return not any((self.doc_ids, self.organisations, self.years, self.countries, self.languages, self.kinds))
+        return not any((self.doc_ids, self.organisations, self.years, self.countries, self.languages, self.kinds,
+                        self.themes))
 
     def matches(self, passage: Passage) -> bool:
         """Whether a passage passes every filter (used to mask the keyword index)."""
@@ -201,4 +204,5 @@ class Filters(BaseModel):
             and (not self.countries or any(c in passage.countries for c in self.countries))
             and (not self.languages or passage.language in self.languages)
             and (not self.kinds or passage.kind in self.kinds)
+            and (not self.themes or any(t in passage.themes for t in self.themes))
         )

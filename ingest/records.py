@@ -25,8 +25,7 @@ def passage_metadata(passage: Passage) -> dict:
         meta["year"] = passage.year
     if passage.page is not None:
         meta["page"] = passage.page
-    for country in passage.countries:
-        meta[f"country:{country}"] = True
+    meta.update({f"country:{c}": True for c in passage.countries} | {f"theme:{t}": True for t in passage.themes})
     return meta
 
 
@@ -49,7 +48,7 @@ def filters_to_where(filters: Filters | None) -> dict | None:
     ):
         if values:
             conds.append({key: {"$in": list(values)}})
-    if filters.countries:
-        per_country = [{f"country:{c}": True} for c in filters.countries]
-        conds.append(per_country[0] if len(per_country) == 1 else {"$or": per_country})
+    for flags in ([{f"country:{c}": True} for c in filters.countries], [{f"theme:{t}": True} for t in filters.themes]):
+        if flags:
+            conds.append(flags[0] if len(flags) == 1 else {"$or": flags})
     return conds[0] if len(conds) == 1 else {"$and": conds}

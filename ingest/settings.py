@@ -153,6 +153,21 @@ class ServerSettings(BaseModel):
     feedback_file: str = "feedback.jsonl"
 
 
+class ThemeSettings(BaseModel):
+    """How passages get their themes (ingest/themes.py); weights and thresholds fitted by evals/themes_eval.py."""
+
+    taxonomy: Path = PROJECT_ROOT / "ingest" / "themes.yaml"  # the theme file users edit
+    descriptions_as_query: bool = True  # theme descriptions embedded with e5's "query: " prefix (else "passage: ")
+    weight_meaning: float = 1.0  # x (cosine to the theme - the passage's mean cosine over themes)
+    weight_keyword: float = 0.04  # x distinct theme keywords in the text, counted up to keyword_cap
+    keyword_cap: int = 2
+    weight_section: float = 0.01  # the section path names the theme
+    weight_section_structured: float = 0.05  # ...more for lessons, recommendations, findings, good practices
+    threshold: float = 0.0425  # score at or above which a passage gets the theme
+    theme_offsets: dict[str, float] = Field(default_factory=dict)  # per-theme threshold shifts (theme id -> delta)
+    max_themes: int = 6  # at most this many themes per passage, the best scoring
+
+
 class Settings(BaseSettings):
     """Everything configurable, in one place."""
 
@@ -170,6 +185,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    themes: ThemeSettings = Field(default_factory=ThemeSettings)
 
     @property
     def chroma_dir(self) -> Path:

@@ -1,11 +1,10 @@
 """Chroma as the one index of record: passage vectors per embedder, and the manifest of documents.
 
-Embedded on disk (`PersistentClient` under settings.chroma_dir) or a Chroma server
-(`HttpClient` from settings.chroma_url): the same code either way. Each embedder has its own
-collection ("passages_e5") in cosine space whose metadata records the model that made its
-vectors; we always pass our own vectors (never Chroma's downloading default). The manifest
-lives in Chroma too (a "documents" collection with a dummy 1-d vector), so a server shares it.
-A document enters the manifest only after all its passages are written, in every collection.
+Embedded on disk (`PersistentClient` under settings.chroma_dir) or a Chroma server (`HttpClient` from
+settings.chroma_url): the same code either way. Each embedder has its own collection ("passages_e5") in cosine
+space whose metadata records the model that made its vectors; we always pass our own vectors (never Chroma's
+downloading default). The manifest lives in Chroma too (a "documents" collection with a dummy 1-d vector), so a
+server shares it. A document enters the manifest only after all its passages are written, in every collection.
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ class DocRecord(BaseModel):
     models: dict[str, str] = Field(default_factory=dict)  # embedder -> identity of the model that embedded it
     recipe: str = ""  # hash of the passage-making settings it was cut with
     report: IngestReport = Field(default_factory=IngestReport)  # what reading the file found
+    themes: str = ""  # fingerprint of the taxonomy and tagger settings its passages were tagged with ("" = untagged)
 
 
 class Store:
@@ -53,7 +53,8 @@ class Store:
         self._collection_handles: dict[str, chromadb.Collection] = {}  # for nearest_ids: one lookup, not per query
 
     # --- collections -------------------------------------------------------------------------
-    def _passage_collections(self) -> dict[str, chromadb.Collection]:
+    def passage_collections(self) -> dict[str, chromadb.Collection]:
+        """Embedder name -> its passage collection."""
         cols = {}
         for col in self.client.list_collections():
             if col.name.startswith(PREFIX):
@@ -62,12 +63,12 @@ class Store:
 
     def collection_model(self, embedder: str) -> str | None:
         """The model identity recorded on an embedder's collection, or None when it has none."""
-        col = self._passage_collections().get(embedder)
+        col = self.passage_collections().get(embedder)
         return (col.metadata or {}).get("model") if col is not None else None
 
     def ensure_collection(self, embedder: str, *, model: str, dim: int) -> bool:
         """Make the embedder's collection hold `model` vectors; True when old vectors were dropped."""
-        current = self._passage_collections().get(embedder)
+        current = self.passage_collections().get(embedder)
         dropped = False
         if current is not None and (current.metadata or {}).get("model") != model:
             # manifest first: a kill between the two steps leaves documents marked for re-embedding
@@ -103,12 +104,12 @@ class Store:
     def delete_document(self, doc_id: str) -> None:
         """Remove a document from the manifest first, then its passages from every collection."""
         self._docs.delete(ids=[doc_id])
-        for col in self._passage_collections().values():
+        for col in self.passage_collections().values():
             col.delete(where={"doc_id": doc_id})
 
     def replace_document(
         self, doc: Document, passages: list[Passage], vectors: dict[str, np.ndarray], *, recipe: str = "",
-        sparse: list[SparseVector] | None = None,
+        sparse: list[SparseVector] | None = None, themes: str = "",
     ) -> DocRecord:
         """Write a document's passages (one vector array per embedder, and optionally one sparse vector per
         passage, kept in the e5 records), then record it in the manifest.
@@ -116,7 +117,7 @@ class Store:
         Old records of the document go first, so an interrupted call leaves the document out of
         the manifest, and the next ingestion replaces it whole.
         """
-        cols = self._passage_collections()
+        cols = self.passage_collections()
         missing = [name for name in vectors if name not in cols]
         if missing:
             raise KeyError(f"no collection for embedder(s) {missing}; call ensure_collection first")
@@ -141,6 +142,7 @@ class Store:
             models={name: (cols[name].metadata or {}).get("model", "") for name in sorted(vectors)},
             recipe=recipe,
             report=doc.report,
+            themes=themes,
         )
         self.put_record(record)
         return record
@@ -149,7 +151,7 @@ class Store:
                      sparse: list[SparseVector | None] | None = None) -> None:
         """Add passage records (one vector each, and a sparse vector where given) to an embedder's collection,
         in pages. They count only once their document's record is in the manifest (`put_record`)."""
-        col = self._passage_collections()[embedder]
+        col = self.passage_collections()[embedder]
         metas = [passage_metadata(p) for p in passages]
         for meta, vector in zip(metas, sparse or [], strict=False):
             if vector is not None:
@@ -158,6 +160,11 @@ class Store:
             col.add(ids=[p.id for p in passages[i : i + _PAGE]],
                     embeddings=np.asarray(vectors[i : i + _PAGE], dtype=np.float32),
                     metadatas=metas[i : i + _PAGE], documents=[p.text for p in passages[i : i + _PAGE]])
+
+    def stamp_themes(self, stamp: str) -> None:
+        """Record on every document that its passages carry the tagging `stamp` (the fingerprint changes)."""
+        for rec in (r for r in self.manifest().values() if r.themes != stamp):
+            self.put_record(rec.model_copy(update={"themes": stamp}))
 
     def put_record(self, record: DocRecord) -> None:
         """Record a document in the manifest (written last: its passages must all be stored)."""
@@ -181,7 +188,7 @@ class Store:
         found: dict[str, Passage] = {}
         vectors: dict[str, SparseVector] = {}
         covered: set[str] = set()
-        cols = sorted(self._passage_collections().items(), key=lambda kv: kv[0] != SPARSE_EMBEDDER)
+        cols = sorted(self.passage_collections().items(), key=lambda kv: kv[0] != SPARSE_EMBEDDER)
         for name, col in cols:  # the collection holding the sparse vectors first
             if wanted <= covered:
                 break
@@ -202,7 +209,7 @@ class Store:
 
     def stored_vectors(self, embedder: str, ids: list[str]) -> np.ndarray:
         """The embedder's stored vectors of the passages `ids`, one row each in that order."""
-        col = self._passage_collections().get(embedder)
+        col = self.passage_collections().get(embedder)
         if not ids:
             return np.zeros((0, int((col.metadata or {}).get("dim", 0)) if col is not None else 0), dtype=np.float32)
         row = {pid: i for i, pid in enumerate(ids)}
@@ -232,14 +239,14 @@ class Store:
 
     def _handle(self, embedder: str) -> chromadb.Collection:
         if embedder not in self._collection_handles:
-            self._collection_handles[embedder] = self._passage_collections()[embedder]
+            self._collection_handles[embedder] = self.passage_collections()[embedder]
         return self._collection_handles[embedder]
 
     def vector_query(
         self, embedder: str, vector: np.ndarray, *, k: int, filters: Filters | None = None
     ) -> list[tuple[Passage, float]]:
         """The k passages nearest to `vector` that pass `filters`, with cosine similarity (higher is better)."""
-        col = self._passage_collections().get(embedder)
+        col = self.passage_collections().get(embedder)
         doc_ids = list(self.manifest())
         if col is None or not doc_ids or k <= 0:
             return []
@@ -274,7 +281,7 @@ class Store:
             "embedders": {
                 name: {"model": (col.metadata or {}).get("model"), "dim": (col.metadata or {}).get("dim"),
                        "records": col.count()}
-                for name, col in self._passage_collections().items()
+                for name, col in self.passage_collections().items()
             },
         }
 

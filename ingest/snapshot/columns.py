@@ -27,11 +27,8 @@ class MetadataColumns:
             codes = np.fromiter((vocab.setdefault(v, len(vocab)) for v in values), dtype=np.int32, count=self.size)
             self._codes[name] = (vocab, codes)
         self._years = np.fromiter((p.year if p.year is not None else -1 for p in passages), np.int32, self.size)
-        rows: dict[str, list[int]] = {}
-        for i, p in enumerate(passages):
-            for country in p.countries:
-                rows.setdefault(country, []).append(i)
-        self._countries = {c: np.asarray(r, dtype=np.int64) for c, r in rows.items()}
+        self._countries = _rows_by_value([p.countries for p in passages])
+        self._themes = _rows_by_value([p.themes for p in passages])
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         """Boolean row mask equivalent to `Filters.matches` (None when nothing is filtered)."""
@@ -45,9 +42,19 @@ class MetadataColumns:
                 keep &= np.isin(codes, [vocab[w] for w in wanted if w in vocab])
         if filters.years:
             keep &= np.isin(self._years, filters.years)
-        if filters.countries:
-            any_country = np.zeros(self.size, dtype=bool)
-            for country in filters.countries:
-                any_country[self._countries.get(country, np.empty(0, dtype=np.int64))] = True
-            keep &= any_country
+        for wanted, rows in ((filters.countries, self._countries), (filters.themes, self._themes)):
+            if wanted:  # a passage passes with any one of the wanted values
+                any_value = np.zeros(self.size, dtype=bool)
+                for value in wanted:
+                    any_value[rows.get(value, np.empty(0, dtype=np.int64))] = True
+                keep &= any_value
         return keep
+
+
+def _rows_by_value(values: list[list[str]]) -> dict[str, np.ndarray]:
+    """Value -> the rows whose list holds it (for list fields: countries, themes)."""
+    rows: dict[str, list[int]] = {}
+    for i, row in enumerate(values):
+        for value in row:
+            rows.setdefault(value, []).append(i)
+    return {v: np.asarray(r, dtype=np.int64) for v, r in rows.items()}
