@@ -8,7 +8,7 @@ hand after embedding:
 - section: a theme's label or keyword in the passage's section path ("5.11 Sustainability", "DURABILITE");
 - kind: a structured item (lesson, recommendation, finding, ...) reads its section heading as its subject, so the
   section evidence weighs more for it.
-Weights and thresholds live in `settings.themes` (fitted on the tuning half of evals/themes_labels.yaml by
+Weights and thresholds live in `settings.themes` (fitted on the tuning half of evals/quality/themes_labels.yaml by
 evals/themes_eval.py). Tagging reads stored vectors, so an edited taxonomy re-tags without re-embedding.
 """
 

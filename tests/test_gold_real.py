@@ -1,4 +1,4 @@
-"""The gold set over the real reports (evals/gold_real.yaml): schema, coverage, and every gold phrase checked
+"""The gold set over the real reports (evals/quality/gold_real.yaml): schema, coverage, and every gold phrase checked
 against the text pypdf / python-docx extract from the file it names (so a mistyped or invented phrase fails)."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evals.metrics import GoldItem, fold, load_gold, select
+from evals.quality.metrics import GoldItem, fold, load_gold, select
 
 ROOT = Path(__file__).resolve().parents[1]
-GOLD_REAL = ROOT / "evals" / "gold_real.yaml"
+GOLD_REAL = ROOT / "evals" / "quality" / "gold_real.yaml"
 REAL_REPORTS = ROOT.parent / "shared" / "real-reports"
 OTHER_LANGUAGES = {"fr", "es", "no", "nn", "sv"}
 

