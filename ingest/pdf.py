@@ -148,6 +148,7 @@ def read_pdf(data: bytes, name: str, settings: LayoutSettings) -> PdfText:
         page = document[index]
         width, height = page.get_size()
         textpage = page.get_textpage()
+        fonts.cache.clear()  # keyed by text-object address: an address may be reused by the next page's objects
         chars = _chars(textpage.raw, height, fonts)
         images, rulings = _page_objects(page)
         pages.append(Page(index + 1, width, height, build_lines(chars, index + 1, settings), images, rulings,

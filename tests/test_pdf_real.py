@@ -13,7 +13,8 @@ from ingest.settings import Settings
 
 REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "real-reports"
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not REPORTS.is_dir(), reason="real reports not present")]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3000),
+              pytest.mark.skipif(not REPORTS.is_dir(), reason="real reports not present")]
 
 
 @pytest.fixture(scope="module")
