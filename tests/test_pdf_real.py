@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(3000),
 
 @pytest.fixture(scope="module")
 def rows():
-    from evals.structure_report import read_reports
+    from evals.quality.structure_report import read_reports
 
     return read_reports(REPORTS)
 

@@ -1,9 +1,9 @@
 """How ingestion reads the real reports in ../shared/real-reports: per report, pages, pages without text, passages
 by kind, share with a section path, header/footer lines removed, footnotes, tables, parse seconds per page,
 recommendations found; and the reading criteria of issue 12 (repeated lines surviving, glued footnote numbers,
-catalog entries applied). Writes evals/STRUCTURE.md from a real run (no embedding: load, clean, structure, cut).
+catalog entries applied). Writes evals/quality/STRUCTURE.md from a real run (no embedding: load, clean, structure, cut).
 
-    PYTHONPATH=. python -m evals.structure_report [--out evals/STRUCTURE.md]
+    PYTHONPATH=. python -m evals.quality.structure_report [--out evals/quality/STRUCTURE.md]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ingest.models import CatalogEntry, Document, DocType, Kind, Passage
 from ingest.pipeline import _prepare
 from ingest.settings import Settings
 
-REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "real-reports"
+REPORTS = Path(__file__).resolve().parents[2].parent / "shared" / "real-reports"
 GLUED = re.compile(r"\b[^\W\d_]*[a-zà-ÿ]{3}\d{1,3}\b")  # "effectiveness2", "gouvernementaux6"
 CATALOG_FIELDS = ("title", "organisation", "year", "countries")
 
@@ -107,7 +107,7 @@ def render(rows: list[dict]) -> str:
     pages = sum(r["pages"] for r in rows)
     parse = sum(r["parse_per_page"] * r["pages"] for r in rows)
     out = ["# How ingestion reads the real reports", "",
-           f"From a real run of `python -m evals.structure_report` over `../shared/real-reports/` ({len(rows)} files, "
+           f"From a real run of `python -m evals.quality.structure_report` over `../shared/real-reports/` ({len(rows)} files, "
            f"{pages} PDF pages); load, clean, structure and cut, no embedding.", "",
            f"- catalog entries applied (title, organisation, year, countries as written): "
            f"{sum(r['catalog'] for r in rows)} of {len(rows)}; catalog problems: {len(rows[0]['problems'])}",

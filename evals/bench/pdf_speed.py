@@ -2,7 +2,7 @@
 pdfplumber's table finder, against pdfplumber reading every page's characters (the parser first considered).
 Run on a quiet machine; the ratios, measured in the same run, are what count.
 
-    PYTHONPATH=. python -m evals.pdf_speed
+    PYTHONPATH=. python -m evals.bench.pdf_speed
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from ingest.pdf import read_pdf
 from ingest.settings import LayoutSettings
 
-REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "real-reports"
+REPORTS = Path(__file__).resolve().parents[2].parent / "shared" / "real-reports"
 
 
 def _seconds(run) -> float:
