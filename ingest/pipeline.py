@@ -170,7 +170,7 @@ def _ingest(paths: list[Path], *, settings: Settings, progress: bool) -> IngestS
     catalogs = _catalogs({f.parent for f in files}, summary.failed)
     if not settings.embedders:
         raise EmbedderUnavailable("no embedder configured (settings.embedders is empty)")
-    models = {name: model_identity(name) for name in settings.embedders}
+    models = {name: model_identity(name, runtime=settings.ingest.e5_runtime) for name in settings.embedders}
     store = open_store(settings)
     for name, model in models.items():
         store.ensure_collection(name, model=model, dim=DIM)
