@@ -57,7 +57,7 @@ def parse_reports(folder: Path, settings) -> tuple[list, dict, int]:
     catalogs, times, work, pages = _catalogs({f.parent for f in files}, []), {}, [], 0
     for f in files:
         with clock(times, "load"):
-            doc = load_file(f, catalog=catalogs.get(f.parent, {}))
+            doc = load_file(f, catalog=catalogs.get(f.parent, {}), max_bytes=int(settings.ingest.max_file_mb * 2**20))
         with clock(times, "clean"):
             doc = clean_document(doc)
         with clock(times, "structure + passages"):
@@ -95,7 +95,8 @@ def lessons_path(work: list, settings) -> dict:
 
 def llama_ingest(texts_file: Path, runtime: str) -> dict:
     """Stock llama-index ingestion in a fresh process, e5 on `runtime` behind the evaluation's adapter."""
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LESSONS_")}, "LESSONS_INGEST__E5_RUNTIME": runtime}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LESSONS_")}
+    env["LESSONS_INGEST__E5_RUNTIME"] = runtime
     proc = subprocess.run([sys.executable, "-m", "evals.bench_llama", "ingest", "--texts", str(texts_file)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=7200)
     if proc.returncode != 0:

