@@ -275,7 +275,7 @@ def test_documents_are_embedded_in_groups_and_written_one_by_one(small_corpus, t
     from ingest.embed import get_embedder
     from ingest.store import Store
 
-    e5 = get_embedder("e5", threads=tmp_settings.threads)
+    e5 = get_embedder("e5", threads=tmp_settings.threads, runtime=tmp_settings.ingest.e5_runtime)  # the write's one
     calls = []
     method = "encode_passages" if hasattr(e5, "encode_passages") else "embed_passages"  # one pass, or dense alone
     real_embed, real_replace = getattr(e5, method), Store.replace_document
