@@ -114,8 +114,7 @@ class Store:
         """Write a document's passages (one vector array per embedder, and optionally one sparse vector per
         passage, kept in the e5 records), then record it in the manifest.
 
-        Old records of the document go first, so an interrupted call leaves the document out of
-        the manifest, and the next ingestion replaces it whole.
+        Old records go first, so an interrupted call leaves the document out of the manifest, to be replaced whole.
         """
         cols = self.passage_collections()
         missing = [name for name in vectors if name not in cols]

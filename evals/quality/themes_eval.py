@@ -2,11 +2,10 @@
 
     PYTHONPATH=. python -m evals.quality.themes_eval [--write]
 
-Embeds evals/quality/themes_labels.yaml's passages with e5 exactly as ingestion does (section heading + text, "passage: "),
-caching the vectors under /tmp; fits the tagger's weights and shared threshold on the tuning half (grid search,
-best macro-F1), prints the settings it found, and per-theme precision, recall and F1 on the test half. With
---write it also writes evals/quality/THEMES.md and flags the themes whose test F1 is under 0.6 as `approximate: true` in
-the taxonomy file (the product reads the flag from there: `Taxonomy.approximate()`).
+Embeds evals/quality/themes_labels.yaml's passages with e5 as ingestion does (section heading + text, "passage: "),
+cached under /tmp; fits the tagger's weights and shared threshold on the tuning half (grid search, best macro-F1),
+prints them and per-theme precision, recall and F1 on the test half. --write also writes evals/quality/THEMES.md
+and flags themes with test F1 under 0.6 `approximate: true` in the taxonomy (read by `Taxonomy.approximate()`).
 """
 
 from __future__ import annotations
