@@ -160,7 +160,7 @@ def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, a
     items = list(items)
     if advice:
         first_rec = next((it for it in items[: settings.lead_quotes] if it.group == RECOMMENDATIONS
-                          or it.quote.field.startswith("recommend")), None)
+                          or it.quote.field.lower().startswith("recommend")), None)
         if first_rec is not None:
             items.remove(first_rec)
             items.insert(0, first_rec)

@@ -31,7 +31,7 @@ def asks_what_to_do(question: str) -> bool:
 
 def _recommendation_span(usable: list[tuple[int, int]], regions: list[tuple[str, int, int, float]]) -> int | None:
     for name, a, z, _ in regions:
-        if name.startswith("recommend"):
+        if name.lower().startswith("recommend"):
             for i, (s, _) in enumerate(usable):
                 if a <= s < z:
                     return i
