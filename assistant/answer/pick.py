@@ -19,7 +19,7 @@ from ingest.settings import AnswerSettings
 ADVICE = re.compile(
     r"\b(should|what (?:to|can|could|must) (?:we )?do|recommend\w*|advi[cs]e\w*|"
     r"deber[ií]\w*|qu[eé] hacer|recomiend\w*|recomend\w*|devr\w*|faut[- ]il|que faire|recommand\w*|"
-    r"b[oø]r|tilr[aå]\w*|anbefal\w*|rekommend\w*)\b",
+    r"b[oøö]r|tilr[aå]\w*|anbefal\w*|rekommend\w*)\b",
     re.I,
 )
 
