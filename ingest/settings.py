@@ -141,6 +141,17 @@ class AnswerSettings(BaseModel):
     # quote a passage in another language than the question at the sentence closest in meaning (e5): the right
     # sentence 16 times in 23 instead of 9, for about 0.1 s of embedding per such passage on two cores
     cross_language_quotes: bool = True
+    # the sentence quoted inside a passage: word overlap plus closeness in meaning to the question (e5), a sentence
+    # `semantic_spread` cosine below the passage's closest one losing `semantic_weight` (a strong overlap's worth)
+    semantic_quotes: bool = True
+    semantic_weight: float = 0.5
+    semantic_spread: float = 0.05
+    # the answer's shape: a lead of 1-`lead_quotes` quotes in rank order (a later hit joins it when its score is at
+    # least `lead_score_ratio` of the first's), then supporting evidence by kind, within the character budgets
+    lead_quotes: int = 3
+    lead_score_ratio: float = 0.9
+    lead_chars: int = 600
+    answer_chars: int = 1500
 
 
 class CoverageSettings(BaseModel):

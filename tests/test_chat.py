@@ -107,7 +107,8 @@ def test_answer_question_retrieves_the_rewritten_followup_and_keeps_the_users_qu
 def test_extractive_answer_is_the_default_without_an_llm():
     recorder = Recorder(private_sector_retrieval())
     answer = answer_question(PRIVATE, index=fake_index(), settings=SETTINGS, role="designer", retriever=recorder)
-    assert answer.answer.startswith("Recommendations:") and answer.notice == ""
+    assert answer.answer.startswith("- ") and answer.notice == ""  # the lead: the top passage's quote, no heading
+    assert answer.citations[0].passage_id == recorder.retrieval.hits[0].passage.id
     texts = {h.passage.id: h.passage.text for h in recorder.retrieval.hits}
     assert all(c.quote in texts[c.passage_id] for c in answer.citations)
 

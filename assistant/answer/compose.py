@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from assistant.answer.quotes import Quote, best_quote, is_fragment, query_terms, semantic_quote, similarity
+from assistant.answer.frame import SOURCE_HEADINGS, Frame, frame_for
+from assistant.answer.pick import asks_what_to_do, pick_quotes
+from assistant.answer.quotes import Quote, is_fragment, similarity
 from assistant.answer.types import Answer, Citation, Hit, Role
-from assistant.retrieval.question import query_language
 from ingest.embed import Embedder
 from ingest.kinds import grouping_kind
-from ingest.lang import same_language
 from ingest.models import Kind, Passage
 from ingest.settings import AnswerSettings, Settings
+from ingest.tables import LESSON_LABELS
 
 if TYPE_CHECKING:  # assistant.retrieval.search imports nothing from here; the type is only for annotations
     from assistant.retrieval.search import Retrieval
@@ -43,17 +44,20 @@ _KIND_GROUP = {
     Kind.challenge: CHALLENGES,
     Kind.good_practice: EXAMPLES,
 }
+_FRAME_KEY = {RECOMMENDATIONS: "recommendations", LESSONS: "lessons", FINDINGS: "findings", CHALLENGES: "challenges",
+              EXAMPLES: "examples"}
 SOURCES_HEADING = "Sources:"
 REFUSAL = "The corpus holds no evidence on this question, so there is nothing I can cite to answer it."
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
 class Item(NamedTuple):
-    """One quoted line of an answer: the hit it comes from, the quote, and its heading."""
+    """One quoted line of an answer: the hit it comes from, the quote, its heading, other documents holding it."""
 
     hit: Hit
     quote: Quote
     group: str
+    also_in: list[str]
 
 
 def group_of(passage: Passage) -> str:
@@ -104,80 +108,130 @@ def format_sources(citations: list[Citation]) -> str:
     return "\n".join(lines)
 
 
-def with_sources(body: str, citations: list[Citation]) -> str:
-    """The full answer text: body, then the numbered source list."""
-    return f"{body}\n\n{SOURCES_HEADING}\n{format_sources(citations)}"
+def with_sources(body: str, citations: list[Citation], frame: Frame | None = None) -> str:
+    """The full answer text: body, then the numbered source list (headed in the frame's language)."""
+    heading = f"{frame['sources']}:" if frame else SOURCES_HEADING
+    return f"{body}\n\n{heading}\n{format_sources(citations)}"
 
 
 def answer_body(text: str) -> str:
     """An answer's text without its source list (for views that show the citations as cards)."""
-    return text.split(f"\n\n{SOURCES_HEADING}\n", 1)[0]
+    for heading in SOURCE_HEADINGS:
+        text = text.split(f"\n\n{heading}\n", 1)[0]
+    return text
 
 
-def _is_duplicate(quote: Quote, passage: Passage, kept: list[Item], *, threshold: float) -> bool:
-    """Whether a passage repeats evidence already cited (same passage, overlapping chunk, near-identical text)."""
+def _duplicate_of(quote: Quote, passage: Passage, kept: list[Item], *, threshold: float) -> Item | None:
+    """The kept item a passage repeats (same passage, overlapping chunk, near-identical text), if any."""
     norm = " ".join(quote.text.split()).lower()
     for item in kept:
         other = item.hit.passage
         if other.id == passage.id or norm in " ".join(other.text.split()).lower():
-            return True
+            return item
         if similarity(passage.text, other.text) >= threshold:
-            return True
-    return False
+            return item
+    return None
 
 
 def select_items(question: str, hits: list[Hit], *, settings: AnswerSettings, embedder: Embedder | None = None,
                  ) -> list[Item]:
-    """The best quote of each retrieved passage, in retrieval order, near-duplicates cited once, fragments skipped.
-
-    With a multilingual `embedder`, a passage in another language than the question is quoted at the sentence
-    closest in meaning (word overlap cannot see across languages); otherwise by word overlap."""
-    max_words, weights = settings.max_quote_words, settings.quote_weights
-    terms = query_terms(question, weights=weights)
-    lang = query_language(question) if embedder is not None else ""
-
-    def quote(passage: Passage) -> Quote:
-        if embedder is not None and not same_language(lang, passage.language):
-            return semantic_quote(question, passage, max_words=max_words, embedder=embedder)
-        return best_quote(question, passage, max_words=max_words, terms=terms, weights=weights)
-
-    quoted = [(hit, quote(hit.passage)) for hit in hits]
+    """The best quote of each retrieved passage, in retrieval order, near-duplicates cited once (noting the other
+    documents that hold them), fragments skipped. `embedder` (multilingual) helps pick the sentence by meaning."""
+    quoted = list(zip(hits, pick_quotes(question, [h.passage for h in hits], settings=settings, embedder=embedder)))
     statements = [(h, q) for h, q in quoted if not is_fragment(q.text)]
     kept: list[Item] = []
     for hit, quote in statements or quoted:  # list fragments and table cells only when nothing better was found
-        if len(kept) >= settings.max_citations:
-            break
-        if quote.text.strip() and not _is_duplicate(quote, hit.passage, kept, threshold=settings.duplicate_similarity):
-            kept.append(Item(hit=hit, quote=quote, group=group_of(hit.passage)))
+        if not quote.text.strip():
+            continue
+        twin = _duplicate_of(quote, hit.passage, kept, threshold=settings.duplicate_similarity)
+        if twin is not None:
+            title = short_title(hit.passage.title)
+            if hit.passage.doc_id != twin.hit.passage.doc_id and title not in twin.also_in:
+                twin.also_in.append(title)
+        elif len(kept) < settings.max_citations:
+            kept.append(Item(hit=hit, quote=quote, group=group_of(hit.passage), also_in=[]))
     return kept
 
 
-def refusal_answer(question: str, *, coverage: list[str] | None = None) -> Answer:
-    """A plain "no evidence" answer, listing what the corpus does cover when known; no citations."""
-    text = REFUSAL
-    if coverage:
-        text += "\n\nThe corpus covers:\n" + "\n".join(f"- {c}" for c in coverage)
-    return Answer(question=question, answer=text, refused=True)
+def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, advice: bool = False,
+            ) -> tuple[list[Item], list[Item]]:
+    """The lead (1 to `lead_quotes` quotes in rank order, a recommendation first when the question asks what to
+    do) and the supporting evidence (the rest with a telling kind, in the role's order), within the budgets."""
+    items = list(items)
+    if advice:
+        first_rec = next((it for it in items[: settings.lead_quotes] if it.group == RECOMMENDATIONS
+                          or it.quote.field.lower().startswith("recommend")), None)
+        if first_rec is not None:
+            items.remove(first_rec)
+            items.insert(0, first_rec)
+    lead, used = [items[0]], len(display_quote(items[0].quote))
+    top = items[0].hit.score
+    for it in items[1 : settings.lead_quotes]:
+        size = len(display_quote(it.quote))
+        if top <= 0 or it.hit.score < settings.lead_score_ratio * top or used + size > settings.lead_chars:
+            break
+        lead.append(it)
+        used += size
+    support = []
+    for group in GROUP_ORDER[role]:
+        for it in items:
+            if it.group == group and group != OTHER and it not in lead:
+                size = len(display_quote(it.quote))
+                if used + size <= settings.answer_chars:
+                    support.append(it)
+                    used += size
+    return lead, support
 
 
-def render_items(items: list[Item], *, role: Role | None) -> tuple[str, list[Citation]]:
-    """Answer body grouped under headings in the role's order, numbered in reading order, with citations."""
+def _label(passage: Passage, field: str) -> str:
+    """The structure's label of a quoted field (a lesson field's name, a table's column header), or ""."""
+    if not field:
+        return ""
+    return LESSON_LABELS.get(field, field) if passage.kind == Kind.lesson else field
+
+
+def _line(it: Item, n: int, *, role: Role | None, frame: Frame) -> str:
+    p = it.hit.passage
+    label = _label(p, it.quote.field)
+    text = f"{label}: “{display_quote(it.quote)}”" if label else display_quote(it.quote)
+    notes = []
+    if p.language != frame.lang and not (p.language in ("no", "nn") and frame.lang in ("no", "nn")):
+        notes.append(f"{frame['in_language']} {frame.language_name(p.language)}")
+    if role == "evaluator":
+        notes.append(", ".join(str(x) for x in (p.organisation, short_title(p.title), p.year) if x))
+    if it.also_in:
+        notes.append(f"{frame['also_in']}: " + "; ".join(it.also_in))
+    return f"- {text}" + (f" ({'; '.join(notes)})" if notes else "") + f" [{n}]"
+
+
+def render_answer(lead: list[Item], support: list[Item], *, role: Role | None, frame: Frame,
+                  ) -> tuple[str, list[Citation]]:
+    """The lead's quotes, then the supporting ones under headings in the frame's language, numbered in order."""
     lines: list[str] = []
     citations: list[Citation] = []
+
+    def add(it: Item) -> None:
+        citations.append(make_citation(len(citations) + 1, it.hit.passage, it.quote.text))
+        lines.append(_line(it, len(citations), role=role, frame=frame))
+
+    for it in lead:
+        add(it)
     for group in GROUP_ORDER[role]:
-        members = [it for it in items if it.group == group]
-        if not members:
-            continue
-        lines.append(f"{group}:" if not lines else f"\n{group}:")
-        for it in members:
-            p = it.hit.passage
-            n = len(citations) + 1
-            citations.append(make_citation(n, p, it.quote.text))
-            origin = ""
-            if role == "evaluator":
-                origin = " (" + ", ".join(str(x) for x in (p.organisation, short_title(p.title), p.year) if x) + ")"
-            lines.append(f"- {display_quote(it.quote)}{origin} [{n}]")
+        members = [it for it in support if it.group == group]
+        if members:
+            lines.append(f"\n{frame[_FRAME_KEY[group]]}:")
+            for it in members:
+                add(it)
     return "\n".join(lines), citations
+
+
+def refusal_answer(question: str, *, coverage: list[str] | None = None) -> Answer:
+    """A plain "no evidence" answer in the question's language, listing what the corpus does cover; no citations."""
+    frame = frame_for(question)
+    text = frame["refusal"]
+    if coverage:
+        text += f"\n\n{frame['covers']}:\n" + "\n".join(f"- {c}" for c in coverage)
+    return Answer(question=question, answer=text, refused=True)
 
 
 def compose_answer(
@@ -189,15 +243,19 @@ def compose_answer(
     coverage: list[str] | None = None,
     embedder: Embedder | None = None,
 ) -> Answer:
-    """Extractive answer from the retrieved passages: grouped verbatim quotes with [n] and numbered sources.
+    """Extractive answer from the retrieved passages: a lead of the quotes that answer the question, then the
+    supporting evidence by kind in the role's order, all verbatim with [n] and numbered sources, framed in the
+    question's language.
 
     Refuses (no citations) when retrieval refused or left nothing to quote; `coverage` then lists what
-    the corpus does hold. `embedder` (multilingual: e5) picks the quotes of passages in another language.
+    the corpus does hold. `embedder` (multilingual: e5) helps pick the sentence that answers.
     """
     if retrieval.refused or not retrieval.hits:
         return refusal_answer(question, coverage=coverage)
     items = select_items(question, retrieval.hits, settings=settings.answer, embedder=embedder)
     if not items:
         return refusal_answer(question, coverage=coverage)
-    body, citations = render_items(items, role=role)
-    return Answer(question=question, answer=with_sources(body, citations), citations=citations)
+    frame = frame_for(question)
+    lead, support = arrange(items, role=role, settings=settings.answer, advice=asks_what_to_do(question))
+    body, citations = render_answer(lead, support, role=role, frame=frame)
+    return Answer(question=question, answer=with_sources(body, citations, frame), citations=citations)

@@ -150,17 +150,19 @@ def _field_bonus(name: str, weights: QuoteWeights) -> float:
 
 
 def _field_regions(passage: Passage, weights: QuoteWeights = DEFAULT_WEIGHTS) -> list[tuple[str, int, int, float]]:
-    """Where each lesson field's value lies in the passage text, with its preference bonus."""
-    if passage.kind != Kind.lesson:
-        return []
+    """Where each field's value (a lesson's field, a table row's cell) lies in the passage text, with its preference
+    bonus (lesson fields only). A lesson's own name ("Lesson 2") is a label, not a quotable value."""
     regions = []
     for name, value in passage.fields.items():
         value = value.strip()
+        if passage.kind == Kind.lesson and name == "lesson":
+            continue
         at = passage.text.find(value) if value else -1
         if at < 0 and len(value) > 40:
             at = passage.text.find(value[:40])
         if at >= 0:
-            regions.append((name, at, at + len(value), _field_bonus(name, weights)))
+            bonus = _field_bonus(name, weights) if passage.kind == Kind.lesson else 0.0
+            regions.append((name, at, at + len(value), bonus))
     return regions
 
 
@@ -183,7 +185,7 @@ def _skip_label(text: str, start: int, end: int, regions: list[tuple[str, int, i
     return start, end
 
 
-def _candidates(passage: Passage, weights: QuoteWeights = DEFAULT_WEIGHTS,
+def quote_candidates(passage: Passage, weights: QuoteWeights = DEFAULT_WEIGHTS,
                 ) -> tuple[list[tuple[int, int]], list[tuple[str, int, int, float]]]:
     """The passage's quotable sentence spans (field labels skipped) and its lesson-field regions."""
     text = passage.text
@@ -191,10 +193,28 @@ def _candidates(passage: Passage, weights: QuoteWeights = DEFAULT_WEIGHTS,
     regions = _field_regions(passage, weights)
     spans = [s for s in sentence_spans(text) if text[s[0] : s[1]].strip().rstrip(":").lower() not in labels]
     usable = [s for s in spans if word_count(text[s[0] : s[1]]) >= 3] or spans
-    return [_skip_label(text, s, e, regions) for s, e in usable], regions
+    spans = [_skip_label(text, s, e, regions) for s, e in usable]
+    return (_inside_values(text, spans, regions) if regions else spans), regions
 
 
-def _finish(passage: Passage, usable: list[tuple[int, int]], i: int, *, max_words: int, score: float,
+def _inside_values(text: str, spans: list[tuple[int, int]], regions: list[tuple[str, int, int, float]],
+                   ) -> list[tuple[int, int]]:
+    """Spans clipped to the field value they overlap most, so a quote never joins a label or another cell (the
+    labels are structure the ingestion added, not words of the document); spans on labels alone are dropped."""
+    clipped: list[tuple[int, int]] = []
+    for s, e in spans:
+        best = max(regions, key=lambda r: min(e, r[2]) - max(s, r[1]))
+        start, end = max(s, best[1]), min(e, best[2])
+        while start < end and (text[start].isspace() or text[start] in "|"):
+            start += 1
+        while end > start and (text[end - 1].isspace() or text[end - 1] in "|"):
+            end -= 1
+        if end > start and _WORD.search(text, start, end) and (start, end) not in clipped:
+            clipped.append((start, end))
+    return clipped or [(r[1], r[2]) for r in regions[:1]]
+
+
+def finish_quote(passage: Passage, usable: list[tuple[int, int]], i: int, *, max_words: int, score: float,
             field: str = "") -> Quote:
     """Quote span `i`, joined with the next sentence when it is short, trimmed to `max_words`."""
     text = passage.text
@@ -207,24 +227,31 @@ def _finish(passage: Passage, usable: list[tuple[int, int]], i: int, *, max_word
     return Quote(text=text[start:end], start=start, end=end, truncated=cut, score=score, field=field)
 
 
+def lexical_scores(terms: dict[str, float], passage: Passage, usable: list[tuple[int, int]],
+                   regions: list[tuple[str, int, int, float]], weights: QuoteWeights = DEFAULT_WEIGHTS,
+                   ) -> list[tuple[float, str]]:
+    """Each candidate span's word-overlap score (field preference included) and the field it lies in."""
+    text = passage.text
+    scored = []
+    for s, e in usable:
+        field, bonus = next(((n, b) for n, a, z, b in regions if a <= s < z), ("", 0.0))
+        base = overlap_score(terms, text[s:e], weights=weights) * (weights.fragment if is_fragment(text[s:e]) else 1.0)
+        statement = weights.statement if word_count(text[s:e]) >= 6 else 0.0
+        scored.append((base * (1 + bonus) + weights.field_prior * bonus + statement, field))
+    return scored
+
+
 def best_quote(question: str, passage: Passage, *, max_words: int, terms: dict[str, float] | None = None,
                weights: QuoteWeights = DEFAULT_WEIGHTS) -> Quote:
     """The passage sentence (or two short adjacent ones) that best answers `question`, trimmed to `max_words`."""
     text = passage.text
     terms = query_terms(question, weights=weights) if terms is None else terms
-    usable, regions = _candidates(passage, weights)
+    usable, regions = quote_candidates(passage, weights)
     if not usable:
         return Quote(text=text, start=0, end=len(text), truncated=False, score=0.0)
-    best: tuple[float, int, str] | None = None
-    for i, (s, e) in enumerate(usable):
-        field, bonus = next(((n, b) for n, a, z, b in regions if a <= s < z), ("", 0.0))
-        base = overlap_score(terms, text[s:e], weights=weights) * (weights.fragment if is_fragment(text[s:e]) else 1.0)
-        score = base * (1 + bonus) + weights.field_prior * bonus + (weights.statement if word_count(text[s:e]) >= 6
-                                                                    else 0.0)
-        if best is None or score > best[0]:
-            best = (score, i, field)
-    score, i, field = best
-    return _finish(passage, usable, i, max_words=max_words, score=score, field=field)
+    scored = lexical_scores(terms, passage, usable, regions, weights)
+    i = max(range(len(scored)), key=lambda j: scored[j][0])
+    return finish_quote(passage, usable, i, max_words=max_words, score=scored[i][0], field=scored[i][1])
 
 
 def semantic_quote(question: str, passage: Passage, *, max_words: int, embedder: Embedder) -> Quote:
@@ -234,10 +261,10 @@ def semantic_quote(question: str, passage: Passage, *, max_words: int, embedder:
     questions, it quotes the gold sentence of a cross-language passage 16 times in 23, against 9 for overlap.
     """
     text = passage.text
-    usable, regions = _candidates(passage)
+    usable, regions = quote_candidates(passage)
     if not usable:
         return Quote(text=text, start=0, end=len(text), truncated=False, score=0.0)
     similarity = embedder.embed_passages([text[s:e] for s, e in usable]) @ embedder.embed_query(question)
     i = int(np.argmax(similarity))
     field = next((n for n, a, z, _ in regions if a <= usable[i][0] < z), "")
-    return _finish(passage, usable, i, max_words=max_words, score=float(similarity[i]), field=field)
+    return finish_quote(passage, usable, i, max_words=max_words, score=float(similarity[i]), field=field)

@@ -19,7 +19,7 @@ _MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _MARKER_RUN = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\](?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*")
 _SENTENCE_END = re.compile(r"[.!?]+(?:\s*\[[\d,;\s]+\])*(?=\s+[^\sa-z])")
 _SOURCES_HEADING = re.compile(
-    r"^\s*(?:#+\s*)?\**\s*(?:sources|references|fuentes|referencias|kjelder|kilder)\s*\**\s*:?\s*\**\s*$",
+    r"^\s*(?:#+\s*)?\**\s*(?:sources|references|fuentes|referencias|kjelder|kilder|källor)\s*\**\s*:?\s*\**\s*$",
     re.I | re.M,
 )
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")

@@ -84,7 +84,7 @@ def source_card(c: Citation, passage: Passage | None) -> str:
     )
 
 
-_SOURCES_TAIL = re.compile(r"\n\s*Sources:\s*\n(?:\s*\[\d+\][^\n]*\n?)+\s*$")
+_SOURCES_TAIL = re.compile(r"\n\s*(?:Sources|Fuentes|Kilder|Kjelder|Källor):\s*\n(?:\s*\[\d+\][^\n]*\n?)+\s*$")
 
 
 def answer_text(answer: Answer) -> str:

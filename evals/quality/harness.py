@@ -224,6 +224,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gold", type=Path, default=GOLD_PATH, help="gold questions (YAML)")
     parser.add_argument("-k", type=int, default=10, help="results per question (default 10)")
     parser.add_argument("--index-dir", type=Path, help="evaluation index location (default <data_dir>/eval)")
+    parser.add_argument("--no-answers", action="store_true", help="skip the answer-level metrics")
     parser.add_argument("--json", type=Path, help="also write the full report, every judged question, as JSON")
 
 
@@ -233,6 +234,13 @@ def eval_handler(args: argparse.Namespace, settings: Settings, *, command: str =
     report = run_eval(settings=settings, split=args.split, systems=variants, baselines=not args.no_baselines,
                       k=args.k, gold_path=args.gold, index_dir=args.index_dir, command=command)
     text = report.to_markdown()
+    if not args.no_answers:
+        from evals.quality.answers import run_answers, to_markdown
+
+        _log("answering the gold questions (Lessons extractive and the first-sentences baseline) ...")
+        target = args.index_dir or settings.data_dir / "eval"
+        answers = run_answers(settings.model_copy(update={"data_dir": target}), load_gold(args.gold), split=args.split)
+        text = text.rstrip() + "\n\n" + to_markdown(answers, split=args.split)
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,91 @@
+"""The words an answer adds around its quotes, in the asker's language: headings, "Sources", the refusal.
+
+One table of UI strings per language Lessons takes questions in; anything not translated falls back to
+English. Quotes are never translated: they stay in the report's language, which the answer names.
+"""
+
+from __future__ import annotations
+
+from assistant.retrieval.question import QUERY_LANGUAGES
+from ingest.lang import detect_language
+
+KEYS = ("recommendations", "lessons", "findings", "challenges", "examples", "sources", "refusal", "covers",
+        "also_in", "in_language", "answer")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "answer": "What answers the question", "recommendations": "Recommendations", "lessons": "Lessons learned",
+        "findings": "Findings", "challenges": "Challenges", "examples": "Examples and good practices",
+        "sources": "Sources", "also_in": "also in",
+        "refusal": "The corpus holds no evidence on this question, so there is nothing I can cite to answer it.",
+        "covers": "The corpus covers", "in_language": "in",
+    },
+    "es": {
+        "answer": "Lo que responde a la pregunta", "recommendations": "Recomendaciones",
+        "lessons": "Lecciones aprendidas", "findings": "Hallazgos", "challenges": "Desafíos",
+        "examples": "Ejemplos y buenas prácticas", "sources": "Fuentes", "also_in": "también en",
+        "refusal": "Los informes no contienen evidencia sobre esta pregunta, así que no hay nada que pueda citar.",
+        "covers": "Los informes tratan", "in_language": "en",
+    },
+    "fr": {
+        "answer": "Ce qui répond à la question", "recommendations": "Recommandations",
+        "lessons": "Enseignements tirés", "findings": "Constats", "challenges": "Difficultés",
+        "examples": "Exemples et bonnes pratiques", "sources": "Sources", "also_in": "aussi dans",
+        "refusal": "Les rapports ne contiennent aucune donnée sur cette question ; je n'ai rien à citer.",
+        "covers": "Les rapports traitent de", "in_language": "en",
+    },
+    "no": {
+        "answer": "Det som svarer på spørsmålet", "recommendations": "Anbefalinger", "lessons": "Erfaringer",
+        "findings": "Funn", "challenges": "Utfordringer", "examples": "Eksempler og god praksis",
+        "sources": "Kilder", "also_in": "også i",
+        "refusal": "Rapportene har ikke noe belegg for dette spørsmålet, så jeg har ingenting å sitere.",
+        "covers": "Rapportene dekker", "in_language": "på",
+    },
+    "nn": {
+        "answer": "Det som svarar på spørsmålet", "recommendations": "Tilrådingar", "lessons": "Erfaringar",
+        "findings": "Funn", "challenges": "Utfordringar", "examples": "Døme og god praksis",
+        "sources": "Kjelder", "also_in": "også i",
+        "refusal": "Rapportane har ikkje noko belegg for dette spørsmålet, så eg har ingenting å sitere.",
+        "covers": "Rapportane dekkjer", "in_language": "på",
+    },
+    "sv": {
+        "answer": "Det som besvarar frågan", "recommendations": "Rekommendationer", "lessons": "Lärdomar",
+        "findings": "Resultat", "challenges": "Utmaningar", "examples": "Exempel och goda metoder",
+        "sources": "Källor", "also_in": "även i",
+        "refusal": "Rapporterna innehåller inget underlag för den här frågan, så jag har inget att citera.",
+        "covers": "Rapporterna täcker", "in_language": "på",
+    },
+}
+
+LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "en": {"en": "English", "es": "Spanish", "fr": "French", "no": "Norwegian", "nn": "Norwegian", "sv": "Swedish"},
+    "es": {"en": "inglés", "es": "español", "fr": "francés", "no": "noruego", "nn": "noruego", "sv": "sueco"},
+    "fr": {"en": "anglais", "es": "espagnol", "fr": "français", "no": "norvégien", "nn": "norvégien", "sv": "suédois"},
+    "no": {"en": "engelsk", "es": "spansk", "fr": "fransk", "no": "norsk", "nn": "nynorsk", "sv": "svensk"},
+    "nn": {"en": "engelsk", "es": "spansk", "fr": "fransk", "no": "norsk", "nn": "nynorsk", "sv": "svensk"},
+    "sv": {"en": "engelska", "es": "spanska", "fr": "franska", "no": "norska", "nn": "nynorska", "sv": "svenska"},
+}
+
+SOURCE_HEADINGS = tuple(dict.fromkeys(s["sources"] + ":" for s in STRINGS.values()))
+
+
+class Frame:
+    """The UI strings of one language, looked up by key (English when a string is missing)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in STRINGS else "en"
+
+    def __getitem__(self, key: str) -> str:
+        return STRINGS[self.lang].get(key) or STRINGS["en"][key]
+
+    def language_name(self, lang: str) -> str:
+        """The name of a report's language, in the asker's language."""
+        return LANGUAGE_NAMES[self.lang].get(lang, lang)
+
+
+def frame_for(question: str) -> Frame:
+    """The frame in the question's language (detected as retrieval does)."""
+    try:
+        return Frame(detect_language(question, allowed=[*QUERY_LANGUAGES, "sv"]))
+    except Exception:  # language detection must never break an answer
+        return Frame("en")

@@ -1,0 +1,68 @@
+"""The right sentence of each retrieved passage: the one or two that answer the question.
+
+Each candidate sentence is scored by word overlap with the question (`quotes.lexical_scores`) plus its closeness
+in meaning to the question under the multilingual embedder the index already uses (e5), all the sentences of one
+answer embedded in one batch. A question that asks what to do quotes a lesson's recommendation field.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from assistant.answer.quotes import Quote, finish_quote, lexical_scores, query_terms, quote_candidates
+from ingest.embed import Embedder
+from ingest.models import Passage
+from ingest.settings import AnswerSettings
+
+ADVICE = re.compile(
+    r"\b(should|what (?:to|can|could|must) (?:we )?do|recommend\w*|advi[cs]e\w*|"
+    r"deber[ií]\w*|qu[eé] hacer|recomiend\w*|recomend\w*|devr\w*|faut[- ]il|que faire|recommand\w*|"
+    r"b[oøö]r|tilr[aå]\w*|anbefal\w*|rekommend\w*)\b",
+    re.I,
+)
+
+
+def asks_what_to_do(question: str) -> bool:
+    """Whether the question asks for advice ("what should we do", "¿qué deberíamos...", "hva bør vi ...")."""
+    return bool(ADVICE.search(question))
+
+
+def _recommendation_span(usable: list[tuple[int, int]], regions: list[tuple[str, int, int, float]]) -> int | None:
+    for name, a, z, _ in regions:
+        if name.lower().startswith("recommend"):
+            for i, (s, _) in enumerate(usable):
+                if a <= s < z:
+                    return i
+    return None
+
+
+def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSettings,
+                embedder: Embedder | None = None) -> list[Quote]:
+    """The quote of each passage (same order): a verbatim span, at most `settings.max_quote_words` words."""
+    weights, max_words = settings.quote_weights, settings.max_quote_words
+    terms = query_terms(question, weights=weights)
+    advice = asks_what_to_do(question)
+    prepared = [(p, *quote_candidates(p, weights)) for p in passages]
+    sims: list[np.ndarray | None] = [None] * len(passages)
+    if embedder is not None and settings.semantic_quotes:
+        sentences = [p.text[s:e] for p, usable, _ in prepared for s, e in usable]
+        if sentences:
+            flat = embedder.embed_passages(sentences) @ embedder.embed_query(question)
+            at = 0
+            for n, (_, usable, _) in enumerate(prepared):
+                sims[n], at = flat[at : at + len(usable)], at + len(usable)
+    quotes = []
+    for (p, usable, regions), sim in zip(prepared, sims):
+        if not usable:
+            quotes.append(Quote(text=p.text, start=0, end=len(p.text), truncated=False, score=0.0))
+            continue
+        scored = lexical_scores(terms, p, usable, regions, weights)
+        total = np.array([s for s, _ in scored])
+        if sim is not None and len(sim):
+            total = total + settings.semantic_weight * (sim - sim.max()) / settings.semantic_spread
+        chosen = _recommendation_span(usable, regions) if advice else None
+        i = int(np.argmax(total)) if chosen is None else chosen
+        quotes.append(finish_quote(p, usable, i, max_words=max_words, score=float(total[i]), field=scored[i][1]))
+    return quotes

@@ -1,0 +1,102 @@
+"""The answer's shape: a lead of what answers the question, recommendations for "what should we do", the frame in
+the asker's language, verbatim table cells, the same evidence cited once."""
+
+from __future__ import annotations
+
+from answer_helpers import (
+    DEVFUND,
+    corpus_passage,
+    devfund_challenges,
+    norad_findings,
+    puebla_lesson,
+    retrieval_of,
+    unodc_findings,
+    unodc_lessons,
+)
+from assistant.answer.compose import answer_body, compose_answer, refusal_answer
+from assistant.answer.pick import asks_what_to_do
+from evals.quality.metrics import fold
+from ingest.models import Kind, Passage
+from ingest.settings import AnswerSettings, Settings
+from ingest.tables import table_blocks
+
+SETTINGS = Settings()
+
+
+def budget_passage() -> Passage:
+    """The Development Fund review's paragraph that gives the share of the budget spent on CT and PX projects."""
+    return corpus_passage(DEVFUND, "Figure 4 shows the total proportion", "Meanwhile, Figure 5", kind=Kind.text,
+                          section="3. OVERVIEW")
+
+
+def test_a_factual_question_leads_with_the_passage_holding_the_figure_whatever_the_role():
+    question = "What share of the IOM Development Fund budget went to CT and PX projects?"
+    retrieval = retrieval_of(question, [budget_passage(), puebla_lesson(2), unodc_lessons(), unodc_findings()])
+    for role in (None, "designer", "trainer", "evaluator"):
+        answer = compose_answer(question, retrieval, role=role, settings=SETTINGS)
+        first = answer.citations[0]
+        assert "15 per cent" in first.quote and first.doc_id == DEVFUND.removesuffix(".txt")
+        assert answer_body(answer.answer).startswith("- ")  # the lead comes before any heading
+        assert "Other relevant passages" not in answer.answer
+
+
+def test_a_what_should_we_do_question_leads_with_a_recommendation():
+    question = "What should we do to involve civil society organisations?"
+    assert asks_what_to_do(question) and asks_what_to_do("¿Qué deberíamos hacer?") and asks_what_to_do("Hva bør vi gjøre?")
+    lesson = puebla_lesson(4)
+    retrieval = retrieval_of(question, [unodc_findings(), lesson, devfund_challenges()])
+    answer = compose_answer(question, retrieval, settings=SETTINGS)
+    first = answer.citations[0]
+    assert first.passage_id == lesson.id and first.quote in lesson.fields["Recommendation"]
+    assert answer_body(answer.answer).splitlines()[0].startswith("- Recommendation: “")  # label outside the quote
+
+
+def test_a_spanish_and_a_norwegian_question_get_the_frame_in_their_language():
+    spanish = "¿Qué desafíos encontraron los proyectos con el sector privado?"
+    answer = compose_answer(spanish, retrieval_of(spanish, [devfund_challenges(), unodc_findings()]), settings=SETTINGS)
+    assert "\n\nFuentes:\n" in answer.answer and "Sources:" not in answer.answer
+    assert "(en inglés)" in answer.answer  # the quotes stay in the report's language, named
+    norwegian = "Hvilke utfordringer hadde prosjektene med privat sektor?"
+    answer = compose_answer(norwegian, retrieval_of(norwegian, [devfund_challenges(), norad_findings()]),
+                            settings=SETTINGS)
+    assert "\n\nKilder:\n" in answer.answer and "(på engelsk)" in answer.answer
+    assert answer_body(answer.answer) != answer.answer
+    assert refusal_answer("¿Qué dicen sobre la trata en Marte?").answer.startswith("Los informes no contienen")
+    assert refusal_answer("Hva sier rapportene om menneskehandel på Mars?").answer.startswith("Rapportene har ikke")
+
+
+def test_a_quote_from_a_table_row_is_verbatim_in_the_source():
+    source = ("Area\tImpact, sustainability and follow up\tResponsible\n"
+              "Shelters\tGive continuity to the support for shelters for victims of trafficking after the project ends."
+              "\tMinistry of Interior\n")
+    offset, lines = 0, []
+    for line in source.splitlines(keepends=True):
+        lines.append((offset, line.rstrip("\n")))
+        offset += len(line)
+    block = table_blocks(lines, ["RECOMMENDATIONS"])[0]
+    assert block.text.startswith("Area: Shelters | Impact, sustainability and follow up: Give continuity")
+    passage = Passage(id="d:1", doc_id="d", title="Brief", text=block.text, start=block.start, end=block.end,
+                      kind=block.kind, fields=block.fields, section="RECOMMENDATIONS")
+    question = "How to give continuity to the support for shelters?"
+    answer = compose_answer(question, retrieval_of(question, [passage]), settings=SETTINGS)
+    quote = answer.citations[0].quote
+    assert quote.startswith("Give continuity") and fold(quote) in fold(source)
+    assert "Impact, sustainability and follow up: “Give continuity" in answer.answer  # header as a label
+
+
+def test_the_same_evidence_in_two_documents_is_cited_once_with_where_else():
+    findings = unodc_findings()
+    copy = findings.model_copy(update={"id": "report:1", "doc_id": "report", "title": "Full evaluation report"})
+    question = "How relevant were the interventions?"
+    answer = compose_answer(question, retrieval_of(question, [findings, copy]), settings=SETTINGS)
+    assert len(answer.citations) == 1 and "also in: Full evaluation report" in answer.answer
+
+
+def test_the_answer_keeps_within_its_budget_and_leaves_weak_passages_out():
+    question = "What challenges did projects face?"
+    passages = [devfund_challenges(), unodc_findings(), unodc_lessons(), puebla_lesson(1), puebla_lesson(2)]
+    settings = Settings(answer=AnswerSettings(answer_chars=400, lead_chars=300))
+    answer = compose_answer(question, retrieval_of(question, passages), settings=settings)
+    quoted = sum(len(" ".join(c.quote.split())) for c in answer.citations)
+    assert quoted <= 400 + len(" ".join(answer.citations[0].quote.split()))
+    assert len(answer.citations) < len(passages)
