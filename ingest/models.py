@@ -163,6 +163,7 @@ class Passage(BaseModel):
     countries: list[str] = Field(default_factory=list)
     language: str = "en"
     doc_type: str = ""
+    evaluation: str = ""  # id shared by the files of one evaluation (brief, report, management response)
     section: str = ""  # "5. FINDINGS > 5.8 Challenges"
     kind: Kind = Kind.text
     page: int | None = None

@@ -135,6 +135,7 @@ def make_passages(doc: Document, blocks: list[Block], *, settings: IngestSetting
         passages.append(Passage(
             id=Passage.make_id(doc.doc_id, len(passages), text), doc_id=doc.doc_id, title=doc.meta.title,
             organisation=doc.meta.organisation, year=doc.meta.year, countries=list(doc.meta.countries),
-            language=_language(doc, text), doc_type=doc.meta.doc_type.value, section=" > ".join(block.section),
+            language=_language(doc, text), doc_type=doc.meta.doc_type.value, evaluation=doc.meta.evaluation,
+            section=" > ".join(block.section),
             kind=kind, page=doc.page_at(start), text=text, start=start, end=end, fields=dict(block.fields)))
     return passages

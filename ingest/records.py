@@ -16,6 +16,7 @@ def passage_metadata(passage: Passage) -> dict:
         "organisation": passage.organisation,
         "language": passage.language,
         "doc_type": passage.doc_type,
+        "evaluation": passage.evaluation,
         "kind": passage.kind.value,
         "section": passage.section,
         "countries": "; ".join(passage.countries),
