@@ -111,7 +111,7 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Path], list[tuple[
     return sorted(files), folders, missing
 
 
-def _catalogs(folders: set[Path], failed: list[tuple[str, str]],
+def folder_catalogs(folders: set[Path], failed: list[tuple[str, str]],
               warnings: list[str]) -> dict[Path, dict[str, CatalogEntry]]:
     out: dict[Path, dict[str, CatalogEntry]] = {}
     for folder in folders:
@@ -180,7 +180,7 @@ def ingest_paths(
 def _ingest(paths: list[Path], *, settings: Settings, progress: bool) -> IngestSummary:
     summary = IngestSummary()
     files, folders, summary.failed = expand_paths(paths)
-    catalogs = _catalogs({f.parent for f in files}, summary.failed, summary.warnings)
+    catalogs = folder_catalogs({f.parent for f in files}, summary.failed, summary.warnings)
     if not settings.embedders:
         raise EmbedderUnavailable("no embedder configured (settings.embedders is empty)")
     models = {name: model_identity(name, runtime=settings.ingest.e5_runtime) for name in settings.embedders}

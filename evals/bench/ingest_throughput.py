@@ -50,12 +50,12 @@ def parse_reports(folder: Path, settings, *, files: int = 0) -> tuple[list, dict
     from ingest.clean import clean_document
     from ingest.load import load_file
     from ingest.passages import make_passages
-    from ingest.pipeline import _catalogs, expand_paths
+    from ingest.pipeline import expand_paths, folder_catalogs
     from ingest.structure import parse_blocks
 
     paths, _, _ = expand_paths([folder])
     paths = paths[:files] if files else paths
-    catalogs, times, work, pages = _catalogs({f.parent for f in paths}, []), {}, [], 0
+    catalogs, times, work, pages = folder_catalogs({f.parent for f in paths}, [], []), {}, [], 0
     for f in paths:
         with clock(times, "load"):
             doc = load_file(f, catalog=catalogs.get(f.parent, {}), max_bytes=int(settings.ingest.max_file_mb * 2**20))
