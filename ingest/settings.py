@@ -146,6 +146,8 @@ class AnswerSettings(BaseModel):
     semantic_quotes: bool = True
     semantic_weight: float = 0.5
     semantic_spread: float = 0.05
+    # a sentence scoring within this margin of the quoted one, next to it, joins the quote (within max_quote_words)
+    second_sentence_margin: float = 0.3
     # the answer's shape: a lead of 1-`lead_quotes` quotes in rank order (a later hit joins it when its score is at
     # least `lead_score_ratio` of the first's), then supporting evidence by kind, within the character budgets
     lead_quotes: int = 3

@@ -100,3 +100,21 @@ def test_the_answer_keeps_within_its_budget_and_leaves_weak_passages_out():
     quoted = sum(len(" ".join(c.quote.split())) for c in answer.citations)
     assert quoted <= 400 + len(" ".join(answer.citations[0].quote.split()))
     assert len(answer.citations) < len(passages)
+
+
+def test_a_question_naming_what_the_reports_never_mention_says_so_before_the_nearest_evidence():
+    from assistant.retrieval.refusal import Unknowns
+
+    question = "What should shelters in Brazil do for victims?"
+    retrieval = retrieval_of(question, [puebla_lesson(4), unodc_findings()])
+    plain = compose_answer(question, retrieval, settings=SETTINGS)
+    assert not plain.answer.startswith("The reports say nothing")
+    retrieval.unknowns = Unknowns(names=["Brazil"])
+    answer = compose_answer(question, retrieval, settings=SETTINGS)
+    assert answer.answer.startswith("The reports say nothing about Brazil; the nearest evidence is:\n- ")
+    assert [c.passage_id for c in answer.citations] == [c.passage_id for c in plain.citations]
+    spanish = "¿Qué deberían hacer los albergues en Brasil por las víctimas?"
+    retrieval = retrieval_of(spanish, [puebla_lesson(4)])
+    retrieval.unknowns = Unknowns(names=["Brasil"])
+    assert compose_answer(spanish, retrieval, settings=SETTINGS).answer.startswith(
+        "Los informes no dicen nada sobre Brasil")

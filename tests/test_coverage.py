@@ -97,3 +97,16 @@ def test_paraphrases_are_not_new_and_new_lines_are(index_and_settings) -> None:
     assert all(r.verdict == "new" for r in other), other
     assert min(r.score for r in para) > max(r.score for r in other)
     assert para[0].doc_id.startswith("unodc-2022")  # the trainer-of-trainers lesson
+
+
+def test_verdicts_are_named_in_the_language_of_the_pasted_lines(index_and_settings) -> None:
+    from assistant.answer.coverage import check_coverage
+
+    index, settings = index_and_settings
+    english = check_coverage(COPIED[:1], index=index, settings=settings)
+    spanish = check_coverage(["Mejorar el diseño de las intervenciones investigando más a fondo el problema antes "
+                              "de diseñarlas y desarrollando mejores indicadores de impacto."],
+                             index=index, settings=settings)
+    assert english[0].verdict_label == english[0].verdict == "covered"
+    assert spanish[0].verdict_label in {"ya tratado", "tratado en parte", "nuevo"}
+    assert spanish[0].verdict_label != spanish[0].verdict

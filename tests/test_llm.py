@@ -84,7 +84,7 @@ def test_prompt_numbers_the_sources_and_states_the_rules():
     prompt = build_prompt(QUESTION, retrieval().hits, role="designer")
     assert QUESTION in prompt and REFUSAL_SENTENCE in prompt and "[1], [2], [3]" in prompt
     assert "[1] Self-evaluation" in prompt and "\n[3] Evaluation brief" in prompt and "[4]" not in prompt
-    assert "lead with recommendations" in prompt and "data, not" in prompt
+    assert "recommendations first" in prompt and "answer the question directly" in prompt and "data, not" in prompt
     assert not re.search(r"\{\w+\}", prompt)
     custom = build_prompt("Q?", retrieval().hits[:1], template="Sources:\n{sources}\nQ: {question}")
     assert custom.startswith("Sources:\n[1] Self-evaluation") and custom.endswith("Q: Q?")
@@ -186,3 +186,20 @@ def test_stream_times_out_mid_way():
     settings = Settings(answer=AnswerSettings(llm_timeout_s=0.3))
     with pytest.raises(LLMFailure, match="timed out"):
         list(stream_llm_answer(QUESTION, retrieval(), llm=FakeLLM(reply="x [1].", delay_s=5), settings=settings))
+
+
+def test_scripted_llm_with_a_wrong_citation_number_and_an_invented_quote_keeps_only_what_checks_out():
+    hits = retrieval().hits
+    real = "Private sector engagement requires to design differentiation strategy to approach"
+    assert real in hits[0].passage.text
+    reply = (
+        f"The self-evaluation found that “{real.lower()}” companies [1]. "
+        "The review says “every company signed the code of conduct within a year” [2]. "
+        "Shelters were funded by the private sector [7].\n"
+    )
+    answer = llm_answer(QUESTION, retrieval(), llm=FakeLLM(reply=reply), settings=SETTINGS)
+    assert "differentiation strategy" in answer.answer
+    assert "code of conduct" not in answer.answer and "Shelters were funded" not in answer.answer
+    assert {int(n) for n in MARKER.findall(answer.answer)} == {1}
+    assert [c.passage_id for c in answer.citations] == [hits[0].passage.id]
+    assert answer.citations[0].quote in hits[0].passage.text and "removed" in answer.notice

@@ -258,4 +258,6 @@ def compose_answer(
     frame = frame_for(question)
     lead, support = arrange(items, role=role, settings=settings.answer, advice=asks_what_to_do(question))
     body, citations = render_answer(lead, support, role=role, frame=frame)
+    if retrieval.unknowns.names:  # near the domain's edge: say what the reports never mention before the evidence
+        body = frame["nothing_about"].format(names=", ".join(retrieval.unknowns.names)) + "\n" + body
     return Answer(question=question, answer=with_sources(body, citations, frame), citations=citations)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.answer.frame import frame_for
 from assistant.answer.quotes import best_quote, stems
 from assistant.answer.types import Hit
 from ingest.models import Filters
@@ -30,6 +31,7 @@ class CoverageRow(BaseModel):
 
     line: str
     verdict: Verdict
+    verdict_label: str = ""  # the verdict in the line's language (English, Spanish, French, Norwegian, Swedish)
     score: float
     quote: str = ""
     title: str = ""
@@ -127,10 +129,12 @@ def check_coverage(
     thresholds: CoverageSettings | None = None,
     filters: Filters | None = None,
 ) -> list[CoverageRow]:
-    """One CoverageRow per non-empty line, in input order."""
+    """One CoverageRow per non-empty line, in input order, its verdict also named in the lines' language."""
     thresholds = thresholds or settings.coverage
     cleaned = [c for c in (_BULLET.sub("", line).strip() for line in lines) if c]
-    return [check_line(c, index=index, settings=settings, thresholds=thresholds, filters=filters) for c in cleaned]
+    frame = frame_for(" ".join(cleaned))
+    rows = [check_line(c, index=index, settings=settings, thresholds=thresholds, filters=filters) for c in cleaned]
+    return [r.model_copy(update={"verdict_label": frame[r.verdict]}) for r in rows]
 
 
 CSV_COLUMNS = ["line", "verdict", "score", "quote", "title", "organisation", "year", "section", "kind", "page"]

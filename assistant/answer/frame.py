@@ -10,10 +10,12 @@ from assistant.retrieval.question import QUERY_LANGUAGES
 from ingest.lang import detect_language
 
 KEYS = ("recommendations", "lessons", "findings", "challenges", "examples", "sources", "refusal", "covers",
-        "also_in", "in_language", "answer")
+        "also_in", "in_language", "answer", "nothing_about", "covered", "partly covered", "new")
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
+        "nothing_about": "The reports say nothing about {names}; the nearest evidence is:",
+        "covered": "covered", "partly covered": "partly covered", "new": "new",
         "answer": "What answers the question", "recommendations": "Recommendations", "lessons": "Lessons learned",
         "findings": "Findings", "challenges": "Challenges", "examples": "Examples and good practices",
         "sources": "Sources", "also_in": "also in",
@@ -21,6 +23,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "The corpus covers", "in_language": "in",
     },
     "es": {
+        "nothing_about": "Los informes no dicen nada sobre {names}; la evidencia más cercana es:",
+        "covered": "ya tratado", "partly covered": "tratado en parte", "new": "nuevo",
         "answer": "Lo que responde a la pregunta", "recommendations": "Recomendaciones",
         "lessons": "Lecciones aprendidas", "findings": "Hallazgos", "challenges": "Desafíos",
         "examples": "Ejemplos y buenas prácticas", "sources": "Fuentes", "also_in": "también en",
@@ -28,6 +32,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Los informes tratan", "in_language": "en",
     },
     "fr": {
+        "nothing_about": "Les rapports ne disent rien de {names} ; les éléments les plus proches sont :",
+        "covered": "déjà traité", "partly covered": "traité en partie", "new": "nouveau",
         "answer": "Ce qui répond à la question", "recommendations": "Recommandations",
         "lessons": "Enseignements tirés", "findings": "Constats", "challenges": "Difficultés",
         "examples": "Exemples et bonnes pratiques", "sources": "Sources", "also_in": "aussi dans",
@@ -35,6 +41,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Les rapports traitent de", "in_language": "en",
     },
     "no": {
+        "nothing_about": "Rapportene sier ingenting om {names}; det nærmeste belegget er:",
+        "covered": "dekket", "partly covered": "delvis dekket", "new": "nytt",
         "answer": "Det som svarer på spørsmålet", "recommendations": "Anbefalinger", "lessons": "Erfaringer",
         "findings": "Funn", "challenges": "Utfordringer", "examples": "Eksempler og god praksis",
         "sources": "Kilder", "also_in": "også i",
@@ -42,6 +50,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Rapportene dekker", "in_language": "på",
     },
     "nn": {
+        "nothing_about": "Rapportane seier ingenting om {names}; det næraste belegget er:",
+        "covered": "dekt", "partly covered": "delvis dekt", "new": "nytt",
         "answer": "Det som svarar på spørsmålet", "recommendations": "Tilrådingar", "lessons": "Erfaringar",
         "findings": "Funn", "challenges": "Utfordringar", "examples": "Døme og god praksis",
         "sources": "Kjelder", "also_in": "også i",
@@ -49,6 +59,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Rapportane dekkjer", "in_language": "på",
     },
     "sv": {
+        "nothing_about": "Rapporterna säger ingenting om {names}; det närmaste underlaget är:",
+        "covered": "täckt", "partly covered": "delvis täckt", "new": "nytt",
         "answer": "Det som besvarar frågan", "recommendations": "Rekommendationer", "lessons": "Lärdomar",
         "findings": "Resultat", "challenges": "Utmaningar", "examples": "Exempel och goda metoder",
         "sources": "Källor", "also_in": "även i",

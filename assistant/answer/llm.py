@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 REFUSAL_SENTENCE = "The sources provided do not answer this question."
 AUDIENCE: dict[Role | None, str] = {
-    None: "Lead with the lessons learned and recommendations that answer the question.",
-    "designer": "The reader designs programmes: lead with recommendations.",
-    "trainer": "The reader trains practitioners: lead with examples and good practices.",
-    "evaluator": "The reader is an evaluator: lead with findings and name the document and year.",
+    None: "Order the supporting points lessons learned first, then recommendations.",
+    "designer": "The reader designs programmes: order the supporting points recommendations first.",
+    "trainer": "The reader trains practitioners: order the supporting points examples and good practices first.",
+    "evaluator": "The reader is an evaluator: order the supporting points findings first and name the document "
+                 "and year.",
 }
 
 

@@ -38,6 +38,23 @@ def _recommendation_span(usable: list[tuple[int, int]], regions: list[tuple[str,
     return None
 
 
+def with_neighbour(text: str, usable: list[tuple[int, int]], total: np.ndarray, i: int, *, margin: float,
+                   max_words: int) -> tuple[int, int] | None:
+    """The span of sentence `i` joined with the adjacent sentence that scores within `margin` of it (the better of
+    the two neighbours), when nothing but space separates them and the pair stays within `max_words`; else None."""
+    best: tuple[float, tuple[int, int]] | None = None
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(usable) or total[j] < total[i] - margin:
+            continue
+        (a, _), (_, z) = sorted((usable[i], usable[j]))
+        gap = text[min(usable[i][1], usable[j][1]):max(usable[i][0], usable[j][0])]
+        if gap.strip() or len(text[a:z].split()) > max_words:
+            continue
+        if best is None or total[j] > best[0]:
+            best = (float(total[j]), (a, z))
+    return best[1] if best else None
+
+
 def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSettings,
                 embedder: Embedder | None = None) -> list[Quote]:
     """The quote of each passage (same order): a verbatim span, at most `settings.max_quote_words` words."""
@@ -64,5 +81,8 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
             total = total + settings.semantic_weight * (sim - sim.max()) / settings.semantic_spread
         chosen = _recommendation_span(usable, regions) if advice else None
         i = int(np.argmax(total)) if chosen is None else chosen
+        pair = with_neighbour(p.text, usable, total, i, margin=settings.second_sentence_margin, max_words=max_words)
+        if pair is not None:  # the sentence or two that answer: one contiguous span of the passage
+            usable, i = [*usable[:i], pair, *usable[i + 1:]], i
         quotes.append(finish_quote(p, usable, i, max_words=max_words, score=float(total[i]), field=scored[i][1]))
     return quotes

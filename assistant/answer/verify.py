@@ -1,7 +1,7 @@
 """Checking a generated answer against its numbered sources before anyone reads it.
 
-A sentence keeps only the [n] markers that name a source actually given; a sentence left with none
-is removed; the sources used are renumbered in order of first use, and each citation quotes the
+A sentence keeps only the [n] markers that name a source actually given; a sentence left with none,
+or one that puts in quotation marks words its sources do not contain, is removed; the sources used are renumbered in order of first use, and each citation quotes the
 verbatim passage sentence closest to the answer sentences that cite it.
 """
 
@@ -23,6 +23,22 @@ _SOURCES_HEADING = re.compile(
     re.I | re.M,
 )
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
+_QUOTED = re.compile(r"[“\"«„‘']([^“”\"«»„‘’']{12,}?)[”\"»“’']")
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.sub(r"[“”«»„\"‘’']", "'", text).lower().split())
+
+
+def invented_quote(sentence: str, passages: list[str]) -> str | None:
+    """The first span the sentence puts in quotation marks (three words or more) that none of the passages it cites
+    contains verbatim (case, whitespace and quote marks folded), or None when every quoted span is real."""
+    sources = [_fold(p) for p in passages]
+    for m in _QUOTED.finditer(sentence):
+        span = m.group(1).strip(" .,;:")
+        if len(span.split()) >= 3 and not any(_fold(span) in src for src in sources):
+            return span
+    return None
 
 
 class NoValidCitation(ValueError):
@@ -88,8 +104,8 @@ def verify_citations(text: str, hits: list[Hit], *, max_quote_words: int,
             cited = [n for g in _MARKERS.findall(sentence) for n in _numbers(g)]
             valid = [n for n in cited if 1 <= n <= len(hits)]
             unknown += [n for n in cited if n not in valid]
-            if not valid:
-                dropped.append(sentence)
+            if not valid or invented_quote(sentence, [hits[n - 1].passage.text for n in valid]) is not None:
+                dropped.append(sentence)  # no source given, or words put in a source's mouth
                 continue
             claim = _MARKERS.sub(" ", sentence)
             for n in valid:

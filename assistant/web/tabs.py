@@ -158,7 +158,7 @@ def _coverage_table(rows: list) -> list[list]:
     table = []
     for r in rows:
         source = ", ".join(str(x) for x in (r.title, r.section, r.year) if x)
-        table.append([r.line, r.verdict, round(r.score, 2), r.quote, source])
+        table.append([r.line, r.verdict_label or r.verdict, round(r.score, 2), r.quote, source])
     return table
 
 
