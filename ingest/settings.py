@@ -132,6 +132,7 @@ class AnswerSettings(BaseModel):
     """How answers are composed."""
 
     max_citations: int = 6
+    more_evidence: int = 4  # further quoted passages the app shows on demand, below the answer
     max_quote_words: int = 60
     duplicate_similarity: float = 0.8  # stemmed-word Jaccard above which two passages are cited once
     quote_weights: QuoteWeights = Field(default_factory=QuoteWeights)

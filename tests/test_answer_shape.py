@@ -118,3 +118,21 @@ def test_a_question_naming_what_the_reports_never_mention_says_so_before_the_nea
     retrieval.unknowns = Unknowns(names=["Brasil"])
     assert compose_answer(spanish, retrieval, settings=SETTINGS).answer.startswith(
         "Los informes no dicen nada sobre Brasil")
+
+
+def test_evidence_left_out_of_the_text_is_kept_for_the_app_to_show_on_demand():
+    from answer_helpers import devfund_synergies, unodc_good_practices
+
+    from assistant.web.render import chat_message
+
+    question = "How should projects engage the private sector?"
+    passages = [puebla_lesson(2), devfund_synergies(), puebla_lesson(3), unodc_findings(), unodc_good_practices(),
+                devfund_challenges(), unodc_lessons(), norad_findings()]
+    tight = SETTINGS.model_copy(update={"answer": AnswerSettings(answer_chars=400, lead_chars=300)})
+    answer = compose_answer(question, retrieval_of(question, passages), settings=tight)
+    shown = {c.passage_id for c in answer.citations}
+    assert answer.more and not shown & {c.passage_id for c in answer.more}
+    assert [c.n for c in answer.more] == list(range(len(answer.citations) + 1, len(answer.citations) + 1 + len(answer.more)))
+    by_id = {p.id: p for p in passages}
+    assert all(c.quote in by_id[c.passage_id].text for c in answer.more)
+    assert f"More evidence ({len(answer.more)})" in chat_message(answer, by_id)

@@ -148,7 +148,7 @@ def select_items(question: str, hits: list[Hit], *, settings: AnswerSettings, em
             title = short_title(hit.passage.title)
             if hit.passage.doc_id != twin.hit.passage.doc_id and title not in twin.also_in:
                 twin.also_in.append(title)
-        elif len(kept) < settings.max_citations:
+        elif len(kept) < settings.max_citations + settings.more_evidence:
             kept.append(Item(hit=hit, quote=quote, group=group_of(hit.passage), also_in=[]))
     return kept
 
@@ -256,8 +256,10 @@ def compose_answer(
     if not items:
         return refusal_answer(question, coverage=coverage)
     frame = frame_for(question)
-    lead, support = arrange(items, role=role, settings=settings.answer, advice=asks_what_to_do(question))
+    lead, support = arrange(items[: settings.answer.max_citations], role=role, settings=settings.answer, advice=asks_what_to_do(question))
     body, citations = render_answer(lead, support, role=role, frame=frame)
     if retrieval.unknowns.names:  # near the domain's edge: say what the reports never mention before the evidence
         body = frame["nothing_about"].format(names=", ".join(retrieval.unknowns.names)) + "\n" + body
-    return Answer(question=question, answer=with_sources(body, citations, frame), citations=citations)
+    rest = [it for it in items if it not in lead and it not in support]
+    more = [make_citation(len(citations) + i, it.hit.passage, it.quote.text) for i, it in enumerate(rest, 1)]
+    return Answer(question=question, answer=with_sources(body, citations, frame), citations=citations, more=more)

@@ -48,4 +48,5 @@ class Answer(BaseModel):
     answer: str
     refused: bool = False
     citations: list[Citation] = Field(default_factory=list)
+    more: list[Citation] = Field(default_factory=list)  # evidence retrieved but left out of the text, shown on demand
     notice: str = ""  # e.g. "LLM unavailable; showing the extractive answer"

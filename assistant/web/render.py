@@ -102,7 +102,13 @@ def chat_message(answer: Answer, passages: Mapping[str, Passage]) -> str:
     if not answer.citations:
         return answer_text(answer)
     cards = "".join(source_card(c, passages.get(c.passage_id)) for c in answer.citations)
-    return f"{answer_text(answer)}\n\n<div class='source-cards'><p class='sources-label'>Sources</p>{cards}</div>"
+    more = ""
+    if answer.more:  # the rest of the evidence, on demand
+        extra = "".join(source_card(c, passages.get(c.passage_id)) for c in answer.more)
+        more = (f"<details class='more-evidence'><summary>More evidence ({len(answer.more)})</summary>"
+                f"{extra}</details>")
+    return (f"{answer_text(answer)}\n\n<div class='source-cards'><p class='sources-label'>Sources</p>{cards}"
+            f"{more}</div>")
 
 
 def export_markdown(answer: Answer, *, role: str | None = None, filters: Filters | None = None) -> str:
