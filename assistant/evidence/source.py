@@ -27,7 +27,8 @@ class Tracker:
     def recurring(self, settings: Settings, rows: list[RecommendationRow] | None = None) -> list[RecurringGroup]:
         """The recurring recommendations among `rows` (default: all)."""
         return recurring_groups(self.rows if rows is None else rows, self.vectors,
-                                threshold=settings.tracker.recurring_similarity)
+                                threshold=settings.tracker.recurring_similarity,
+                                center=settings.tracker.recurring_center)
 
 
 def tracked(passage: Passage) -> bool:
