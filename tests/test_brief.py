@@ -69,3 +69,19 @@ def test_recommendation_brief_shows_management_response(tmp_path):
 
     markdown = brief_markdown("Accepted", items)
     assert "## Recommendations" in markdown and "[^1]: Final evaluation of the shelter programme" in markdown
+
+
+def test_chat_button_gets_the_last_answers_brief():
+    from types import SimpleNamespace
+
+    from assistant.web.briefs import last_answer_docx, passages_docx
+
+    assert last_answer_docx([])["interactive"] is False
+    answer = Answer(question="Shelter funding?", answer="Fund them [1].", citations=[
+        Citation(n=1, passage_id="d:1", doc_id="d", title="Doc", section="4. Recommendations", page=3,
+                 quote="Fund them.", year=2019, kind="recommendation")])
+    update = last_answer_docx([SimpleNamespace(answer=answer)])
+    assert update["interactive"] is True and update["value"].endswith("lessons-shelter-funding.docx")
+    assert footnote_texts(docx.Document(update["value"])) == {2: 'Doc, section "4. Recommendations", p. 3, 2019.'}
+    cell = passages_docx("Funding x Mexico", tracker_passages()[1:2])  # what a map cell hands over
+    assert "Final evaluation of the shelter programme" in footnote_texts(docx.Document(str(cell)))[2]
