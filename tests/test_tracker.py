@@ -120,3 +120,14 @@ def test_cli_prints_one_json_line_per_recommendation(tmp_settings, tmp_path, cap
     [group] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert group["evaluations"] == 3 and group["years"] == [2011, 2019, 2021]
     assert len(group["members"]) == 3 and docx_path.stat().st_size > 0
+
+
+def test_a_matrix_row_without_an_answer_is_still_a_response_row():
+    passages = tracker_passages()
+    unanswered = passages[5].model_copy(update={"fields": {"recommendation": "Recommendation 2"},
+                                                "doc_type": "management response"})
+    rows = build_rows([*passages[:5], unanswered], tracker_vectors(passages), TrackerSettings())
+    second = _by_text(rows, "Recommendation 2")  # its number wins over the closer meaning of another row
+    assert second.response_id == unanswered.id and second.response is None
+    assert not any(r.id == unanswered.id for r in rows)  # attached, not listed as a recommendation of its own
+    assert _by_text(rows, "Joint training").response == "not accepted"  # the row it did not take stands alone

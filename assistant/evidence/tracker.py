@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ingest.kinds import VOCABULARY
-from ingest.models import Filters, Kind, Passage
+from ingest.models import DocType, Filters, Kind, Passage
 from ingest.settings import TrackerSettings
 
 RESPONSES = ("accepted", "partially accepted", "not accepted")
@@ -65,8 +65,10 @@ class RecurringGroup(BaseModel):
 
 
 def is_response_row(passage: Passage) -> bool:
-    """A management-response passage: its fields hold management's answer."""
-    return bool(passage.fields.get("response"))
+    """A management-response passage: its fields hold management's answer, or it is a recommendation's row of a
+    management-response document (whose answer cell may be empty)."""
+    return bool(passage.fields.get("response")) or (
+        passage.doc_type == DocType.management_response.value and bool(passage.fields.get("recommendation")))
 
 
 def recommendation_label(text: str) -> str:

@@ -150,8 +150,8 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
 
     chatbot.like(on_like, [turns], [status], api_visibility="private")
     clear.click(
-        lambda: ([], [], gr.update(value=None, interactive=False), ""),
-        None, [chatbot, turns, export, status], api_visibility="private",
+        lambda: ([], [], gr.update(value=None, interactive=False), gr.update(value=None, interactive=False), ""),
+        None, [chatbot, turns, export, export_docx, status], api_visibility="private",
     )
     return dropdowns
 
