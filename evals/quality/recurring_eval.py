@@ -1,6 +1,6 @@
 """Recurring recommendations against the hand-labelled pairs: the threshold on the tuning half, figures on both.
 
-    PYTHONPATH=. python -m evals.quality.recurring_eval
+    PYTHONPATH=. python -m evals.quality.recurring_eval [--write]
 
 Embeds evals/quality/recurring_pairs.yaml's items with e5 as ingestion does (section heading + text, "passage: "),
 cached under /tmp; for the raw cosine and the cosine less the items' mean vector (what the tracker compares,
@@ -11,6 +11,7 @@ precision, recall and F1 on each half there and at the threshold in settings (`t
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -25,6 +26,16 @@ from ingest.settings import get_settings
 from ingest.write import embedding_text
 
 PAIRS = Path(__file__).resolve().parent / "recurring_pairs.yaml"
+REPORT = Path(__file__).resolve().parent / "RECURRING.md"
+REPORT_HEAD = """# Recurring recommendations: the similarity threshold on hand-labelled pairs
+
+Made by `PYTHONPATH=. python -m evals.quality.recurring_eval --write` (e5 vectors as ingestion makes them: section
+heading + text). The threshold (`tracker.recurring_similarity`) is the best F1 at precision 0.8 or more on the tuning
+half's pairs across documents, the only pairs the tracker compares; when no threshold reaches that precision, the
+most precise one. The sample is small (10 "same" pairs across documents in the seed corpus), so the figures are
+rough: the stored vectors separate recommendations of different documents only weakly, and the recurring view is
+a list of candidates to read, not a verdict.
+"""
 THRESHOLDS = np.round(np.arange(-0.5, 1.0, 0.005), 3)
 PRECISION_FLOOR = 0.8  # a false group misleads a reader more than a missed one: best F1 at this precision or more
 
@@ -74,26 +85,38 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(max(precise, key=lambda m: (round(m[3], 6), m[0]))[0])
 
 
-def main(argv: list[str] | None = None) -> int:
+def report_lines() -> list[str]:
+    """The figures: pairs, then per similarity the tuned threshold and precision / recall / F1 per part."""
     items, pairs = load_pairs()
     vectors = item_vectors(items)
     labels = np.array([bool(p["same"]) for p in pairs])
     tune = np.array([p["split"] == "tune" for p in pairs])
     across = np.array([items[p["a"]]["doc_id"] != items[p["b"]]["doc_id"] for p in pairs])
     setting, centered = get_settings().tracker.recurring_similarity, get_settings().tracker.recurring_center
-    print(f"{len(pairs)} pairs ({labels.sum()} same), {tune.sum()} tuning / {(~tune).sum()} test, "
-          f"{across.sum()} across documents")
+    lines = [f"{len(pairs)} pairs ({labels.sum()} same), {tune.sum()} tuning / {(~tune).sum()} test, "
+             f"{across.sum()} across documents"]
     for center in (False, True):
         scores = pair_scores(vectors, pairs, center=center)
         chosen = best_threshold(scores[tune & across], labels[tune & across])  # the pairs the tracker compares
         name = "cosine less the mean" if center else "raw cosine"
-        print(f"\n{name}: best tuning threshold {chosen:.3f}")
+        lines += ["", f"{name}: best tuning threshold {chosen:.3f}"]
         for label, threshold in (("tuned", chosen), ("settings", setting))[: 2 if center == centered else 1]:
             for part, mask in (("tune, across documents", tune & across), ("test, across documents", ~tune & across),
                                ("test, all pairs", ~tune), ("all, within documents", ~across)):
                 p, r, f = scores_at(scores[mask], labels[mask], threshold)
-                print(f"  {label} {threshold:.3f} {part:<24} precision {p:.2f}  recall {r:.2f}  F1 {f:.2f}  "
-                      f"(n={mask.sum()})")
+                lines.append(f"  {label} {threshold:.3f} {part:<24} precision {p:.2f}  recall {r:.2f}  F1 {f:.2f}  "
+                             f"(n={mask.sum()})")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help=f"also write {REPORT.name}")
+    args = parser.parse_args(argv)
+    lines = report_lines()
+    print("\n".join(lines))
+    if args.write:
+        REPORT.write_text(REPORT_HEAD + "\n```\n" + "\n".join(lines) + "\n```\n", encoding="utf-8")
     return 0
 
 
