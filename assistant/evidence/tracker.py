@@ -142,7 +142,8 @@ def build_rows(passages: Iterable[Passage], vectors: Mapping[str, np.ndarray],
         candidates = [r for r in responses.get(p.evaluation, []) if r.doc_id != p.doc_id] if p.evaluation else []
         match = _match_response(row, candidates, vectors, settings.response_similarity)
         if match is not None:
-            row, _ = _answered(row, match), used.add(match.id)
+            row = _answered(row, match)
+            used.add(match.id)
         rows.append(row)
     for p in passages:
         if is_response_row(p) and p.id not in used:
