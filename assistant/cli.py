@@ -15,6 +15,7 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from assistant.cli_docs import add_document_commands, run_document_stats
+from assistant.cli_tracker import add_tracker_commands
 from ingest.settings import Settings
 
 
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     for query_command in add_query_commands(sub):
         add_common_options(query_command)  # `lessons search Q --data-dir X` as well as `lessons --data-dir X search Q`
     add_document_commands(sub, add_common_options)
+    add_tracker_commands(sub, add_common_options)
 
     serve = sub.add_parser("serve", help="serve the chat in the browser (Gradio)")
     serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1, LESSONS_SERVER__HOST)")

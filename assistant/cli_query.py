@@ -20,6 +20,7 @@ WHERE_KEYS = {
     "country": "countries",
     "language": "languages",
     "kind": "kinds",
+    "theme": "themes",
 }
 
 

@@ -194,6 +194,21 @@ class ThemeSettings(BaseModel):
     max_themes: int = 6  # at most this many themes per passage, the best scoring
 
 
+class TrackerSettings(BaseModel):
+    """The recommendation tracker (assistant/evidence/tracker.py), on e5's cosine scale of the stored vectors."""
+
+    embedder: EmbedderName = "e5"  # whose stored vectors compare recommendations
+    # a report's recommendation and a management-response row of the same evaluation without matching numbers
+    # are the same recommendation at or above this cosine
+    response_similarity: float = 0.88
+    # two recommendations of different evaluations say the same thing at or above this cosine: set on the tuning
+    # half of evals/quality/recurring_pairs.yaml (evals/quality/recurring_eval.py prints precision and recall:
+    # across documents, tuning precision 0.50 / recall 0.20, test 1.00 / 0.20: the stored vectors (section + text)
+    # separate recommendations of different documents only weakly, so groups are few and worth a read)
+    recurring_similarity: float = 0.155
+    recurring_center: bool = True  # vectors less the mean of every tracked one (raw cosine: no useful threshold)
+
+
 class Settings(BaseSettings):
     """Everything configurable, in one place."""
 
@@ -212,6 +227,7 @@ class Settings(BaseSettings):
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     themes: ThemeSettings = Field(default_factory=ThemeSettings)
+    tracker: TrackerSettings = Field(default_factory=TrackerSettings)
 
     @property
     def chroma_dir(self) -> Path:

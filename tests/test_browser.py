@@ -8,10 +8,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import docx
 import pytest
 
 from app_server import running_app, seeded_settings
 from assistant.answer.feedback import feedback_path
+from assistant.evidence.footnotes import footnote_texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -81,6 +83,13 @@ def test_ask_shows_answer_with_source_cards_and_records_feedback(app_url, page) 
     first.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "ask-source-open.png"), full_page=True)
     assert (ARTIFACTS / "ask.png").stat().st_size > 10_000
+
+    with page.expect_download(timeout=60_000) as download:  # the answer as a DOCX brief, quotes footnoted
+        page.locator("#answer-docx").click()
+    brief = docx.Document(download.value.path())
+    notes = list(footnote_texts(brief).values())
+    assert notes and all(", p. " in n or "page unknown" in n for n in notes)
+    assert any(QUESTION in p.text for p in brief.paragraphs)
 
     page.get_by_role("button", name="Like").last.click()
     page.locator("#feedback-status").get_by_text("recorded").wait_for(timeout=30_000)

@@ -18,6 +18,7 @@ from assistant.web import api
 from assistant.web.context import AppContext
 from assistant.web.render import answer_text
 from assistant.web.tabs import ask_tab, coverage_tab, document_table, documents_tab, refresh_filter_choices
+from assistant.web.tracker_tab import tracker_tab
 from ingest.settings import Settings
 
 CSS = """
@@ -83,6 +84,7 @@ def build_app(settings: Settings, *, context: AppContext | None = None) -> gr.Bl
                 dropdowns = ask_tab(ctx)
             with gr.Tab("Coverage check", id="coverage"):
                 coverage_tab(ctx)
+            tracker_tab(ctx)
             with gr.Tab("Documents", id="documents"):
                 table = documents_tab(ctx, dropdowns)
         _register_api(ctx)

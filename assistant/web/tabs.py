@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from assistant.answer.types import ROLES, Answer, parse_role
 from assistant.web import api
+from assistant.web.briefs import last_answer_docx
 from assistant.web.context import AppContext
 from assistant.web.render import chat_message
 from assistant.web.uploads import UploadRefused
@@ -84,6 +85,7 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask-button")
             with gr.Row():
                 export = gr.DownloadButton("Export last answer (.md)", interactive=False, size="sm")
+                export_docx = gr.DownloadButton("Brief (.docx)", interactive=False, size="sm", elem_id="answer-docx")
                 clear = gr.Button("New conversation", size="sm")
             status = gr.Markdown(elem_id="feedback-status")
         with gr.Column(scale=1, min_width=260):
@@ -131,7 +133,8 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
     outputs = [question, chatbot, turns, export]
     for trigger in (send.click, question.submit):
         trigger(respond, inputs, outputs, api_visibility="private", concurrency_id="answer",
-                concurrency_limit=ctx.settings.server.answer_concurrency)
+                concurrency_limit=ctx.settings.server.answer_concurrency,
+                ).then(last_answer_docx, [turns], [export_docx], api_visibility="private")
 
     def on_like(conversation, data: gr.LikeData):
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -147,8 +150,8 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
 
     chatbot.like(on_like, [turns], [status], api_visibility="private")
     clear.click(
-        lambda: ([], [], gr.update(value=None, interactive=False), ""),
-        None, [chatbot, turns, export, status], api_visibility="private",
+        lambda: ([], [], gr.update(value=None, interactive=False), gr.update(value=None, interactive=False), ""),
+        None, [chatbot, turns, export, export_docx, status], api_visibility="private",
     )
     return dropdowns
 
