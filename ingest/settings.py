@@ -153,6 +153,8 @@ class AnswerSettings(BaseModel):
     # least `lead_score_ratio` of the first's), then supporting evidence by kind, within the character budgets
     lead_quotes: int = 3
     lead_score_ratio: float = 0.9
+    # a passage of no telling kind joins the supporting evidence only when its score is this share of the first's
+    other_score_ratio: float = 1.01
     lead_chars: int = 600
     answer_chars: int = 1500
 

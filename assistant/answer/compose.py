@@ -45,7 +45,7 @@ _KIND_GROUP = {
     Kind.good_practice: EXAMPLES,
 }
 _FRAME_KEY = {RECOMMENDATIONS: "recommendations", LESSONS: "lessons", FINDINGS: "findings", CHALLENGES: "challenges",
-              EXAMPLES: "examples"}
+              EXAMPLES: "examples", OTHER: "other"}
 SOURCES_HEADING = "Sources:"
 REFUSAL = "The corpus holds no evidence on this question, so there is nothing I can cite to answer it."
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -175,7 +175,8 @@ def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, a
     support = []
     for group in GROUP_ORDER[role]:
         for it in items:
-            if it.group == group and group != OTHER and it not in lead:
+            strong = group != OTHER or (top > 0 and it.hit.score >= settings.other_score_ratio * top)
+            if it.group == group and strong and it not in lead:
                 size = len(display_quote(it.quote))
                 if used + size <= settings.answer_chars:
                     support.append(it)

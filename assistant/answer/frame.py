@@ -10,10 +10,11 @@ from assistant.retrieval.question import QUERY_LANGUAGES
 from ingest.lang import detect_language
 
 KEYS = ("recommendations", "lessons", "findings", "challenges", "examples", "sources", "refusal", "covers",
-        "also_in", "in_language", "answer", "nothing_about", "covered", "partly covered", "new")
+        "also_in", "in_language", "answer", "other", "nothing_about", "covered", "partly covered", "new")
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
+        "other": "Also relevant",
         "nothing_about": "The reports say nothing about {names}; the nearest evidence is:",
         "covered": "covered", "partly covered": "partly covered", "new": "new",
         "answer": "What answers the question", "recommendations": "Recommendations", "lessons": "Lessons learned",
@@ -23,6 +24,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "The corpus covers", "in_language": "in",
     },
     "es": {
+        "other": "También pertinente",
         "nothing_about": "Los informes no dicen nada sobre {names}; la evidencia más cercana es:",
         "covered": "ya tratado", "partly covered": "tratado en parte", "new": "nuevo",
         "answer": "Lo que responde a la pregunta", "recommendations": "Recomendaciones",
@@ -32,6 +34,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Los informes tratan", "in_language": "en",
     },
     "fr": {
+        "other": "Également pertinent",
         "nothing_about": "Les rapports ne disent rien de {names} ; les éléments les plus proches sont :",
         "covered": "déjà traité", "partly covered": "traité en partie", "new": "nouveau",
         "answer": "Ce qui répond à la question", "recommendations": "Recommandations",
@@ -41,6 +44,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Les rapports traitent de", "in_language": "en",
     },
     "no": {
+        "other": "Også relevant",
         "nothing_about": "Rapportene sier ingenting om {names}; det nærmeste belegget er:",
         "covered": "dekket", "partly covered": "delvis dekket", "new": "nytt",
         "answer": "Det som svarer på spørsmålet", "recommendations": "Anbefalinger", "lessons": "Erfaringer",
@@ -50,6 +54,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Rapportene dekker", "in_language": "på",
     },
     "nn": {
+        "other": "Òg relevant",
         "nothing_about": "Rapportane seier ingenting om {names}; det næraste belegget er:",
         "covered": "dekt", "partly covered": "delvis dekt", "new": "nytt",
         "answer": "Det som svarar på spørsmålet", "recommendations": "Tilrådingar", "lessons": "Erfaringar",
@@ -59,6 +64,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Rapportane dekkjer", "in_language": "på",
     },
     "sv": {
+        "other": "Också relevant",
         "nothing_about": "Rapporterna säger ingenting om {names}; det närmaste underlaget är:",
         "covered": "täckt", "partly covered": "delvis täckt", "new": "nytt",
         "answer": "Det som besvarar frågan", "recommendations": "Rekommendationer", "lessons": "Lärdomar",
