@@ -25,7 +25,7 @@ def format_map(emap, theme_labels: dict[str, str], column_labels: dict[str, str]
 
 def run_map(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
     """`lessons map [--by ...] [--where ...] [--json]`: passage counts per theme and column, zero cells included."""
-    from assistant.evidence.map import build_map, column_labels
+    from assistant.evidence.map import build_map, column_labels, theme_label
     from ingest.store import open_store
     from ingest.themes import TaxonomyError, load_taxonomy
 
@@ -40,7 +40,7 @@ def run_map(args: argparse.Namespace, settings: Settings, out: TextIO | None = N
     if args.json:
         text = json.dumps(emap.model_dump(mode="json"), ensure_ascii=False)
     else:
-        labels = {t.id: t.label() + (" (approximate)" if t.approximate else "") for t in taxonomy.themes}
+        labels = {t.id: theme_label(t) for t in taxonomy.themes}
         text = format_map(emap, labels, column_labels(passages, args.by))
     (out or sys.stdout).write(text + "\n")
     return 0

@@ -109,6 +109,11 @@ def cell_passages(emap: EvidenceMap, theme: str, column: str, passages: Mapping[
     return [passages[pid] for pid in (cell.passage_ids if cell else []) if pid in passages]
 
 
+def theme_label(theme: Theme, language: str = "en") -> str:
+    """A theme's name for people, marked when its tags are approximate (test F1 under 0.6): "Gender (approximate)"."""
+    return theme.label(language) + (" (approximate)" if theme.approximate else "")
+
+
 def theme_text(theme: Theme, language: str) -> str:
     """A theme's label and description in `language` (English when it has none): what its quotes are chosen by."""
     lang = language if language in theme.descriptions else "en"
