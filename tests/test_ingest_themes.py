@@ -78,3 +78,18 @@ def _e5(settings):
     from ingest.embed import get_embedder
 
     return get_embedder("e5", threads=settings.threads, runtime=settings.ingest.e5_runtime)
+
+
+def test_an_invalid_theme_file_is_reported_and_ingestion_goes_on_untagged(tmp_path, tmp_settings):
+    folder = corpus(tmp_path / "corpus")
+    broken = tmp_path / "themes.yaml"
+    broken.write_text("themes: [unclosed", encoding="utf-8")
+    settings = tmp_settings.model_copy(update={"themes": ThemeSettings(taxonomy=broken)})
+    summary = ingest_paths([folder], settings=settings, progress=False)
+    assert summary.ok and summary.added == 2 and summary.retagged == 0
+    assert any("themes not updated" in w and str(broken) in w for w in summary.warnings)
+    store = open_store(settings)
+    assert all(p.themes == [] for p in store.all_passages()) and {r.themes for r in store.manifest().values()} == {""}
+    fixed = ingest_paths([folder], settings=tmp_settings, progress=False)  # the shipped file: tagged, not re-embedded
+    assert (fixed.skipped, fixed.passages, fixed.retagged) == (2, 0, 2)
+    assert any(p.themes for p in open_store(tmp_settings).all_passages())
