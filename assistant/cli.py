@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from assistant.cli_docs import add_document_commands, run_document_stats
 from assistant.cli_tracker import add_tracker_commands
+from assistant.cli_map import add_map_command
 from ingest.settings import Settings
 
 
@@ -57,6 +58,35 @@ def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO | None 
         return 2
     (out or sys.stdout).write(summary.render() + "\n")
     return 0 if summary.ok else 1
+
+
+def run_retag(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
+    """`lessons retag [--json]`: tag every stored passage again from its stored e5 vector, after the theme file or
+    the tagger settings changed (no re-embedding); exit 2 when refused (lock, model, invalid theme file)."""
+    from ingest.embed import EmbedderUnavailable, get_embedder
+    from ingest.lock import IngestLocked, ingest_lock
+    from ingest.retag import VECTORS, retag_store, tagger_for
+    from ingest.snapshot.build import build_snapshot
+    from ingest.store import open_store
+    from ingest.themes import TaxonomyError
+
+    try:
+        with ingest_lock(settings.data_dir, timeout_s=args.wait):
+            store = open_store(settings)
+            embedder = get_embedder(VECTORS, threads=settings.threads, runtime=settings.ingest.e5_runtime)
+            report = retag_store(store, tagger_for(settings, embedder))
+            build_snapshot(store, settings)
+    except (IngestLocked, EmbedderUnavailable, TaxonomyError, LookupError) as exc:
+        print(f"lessons retag: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        text = report.model_dump_json()
+    else:
+        counts = ", ".join(f"{theme} {n}" for theme, n in report.by_theme.items())
+        text = (f"re-tagged {report.passages} passages of {report.documents} documents, {report.changed} changed "
+                f"(tagging {report.stamp})\npassages by theme: {counts}")
+    (out or sys.stdout).write(text + "\n")
+    return 0
 
 
 def format_stats(stats: dict) -> str:
@@ -140,10 +170,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(stats)
     stats.set_defaults(handler=run_stats)
 
+    retag = sub.add_parser("retag", help="re-tag stored passages after editing the theme file (no re-embedding)")
+    retag.add_argument("--wait", type=float, default=30.0, metavar="SECONDS", help="lock wait (default 30)")
+    retag.add_argument("--json", action="store_true", help="the re-tagging report as JSON")
+    add_common_options(retag)
+    retag.set_defaults(handler=run_retag)
+
     for query_command in add_query_commands(sub):
         add_common_options(query_command)  # `lessons search Q --data-dir X` as well as `lessons --data-dir X search Q`
     add_document_commands(sub, add_common_options)
     add_tracker_commands(sub, add_common_options)
+    add_map_command(sub, add_common_options)
 
     serve = sub.add_parser("serve", help="serve the chat in the browser (Gradio)")
     serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1, LESSONS_SERVER__HOST)")

@@ -22,6 +22,7 @@ WHERE_KEYS = {
     "kind": "kinds",
     "theme": "themes",
 }
+WHERE_HELP = "filter: doc, organisation, year, country, language, kind, theme (a theme id of the theme file)"
 
 
 def parse_where(pairs: Iterable[str]) -> Filters:
@@ -44,6 +45,22 @@ def parse_where(pairs: Iterable[str]) -> Filters:
                 raise SystemExit(f"--where kind= expects one of {[k.value for k in Kind]}, got {value!r}") from None
         values.setdefault(field, []).append(value)
     return Filters(**values)
+
+
+def where_filters(args: argparse.Namespace, settings: Settings) -> Filters:
+    """The command's `--where` pairs as Filters, theme ids checked against the taxonomy in settings."""
+    filters = parse_where(args.where or [])
+    if filters.themes:
+        from ingest.themes import TaxonomyError, load_taxonomy
+
+        try:
+            known = load_taxonomy(settings.themes.taxonomy).ids
+        except TaxonomyError as exc:
+            raise SystemExit(f"--where theme=: {exc}") from None
+        unknown = [t for t in filters.themes if t not in known]
+        if unknown:
+            raise SystemExit(f"--where theme= expects one of {known}, got {unknown[0]!r}")
+    return filters
 
 
 def hit_json(hit: Hit) -> dict:
@@ -79,7 +96,7 @@ def run_search(args: argparse.Namespace, settings: Settings, out: TextIO | None 
     out = out or sys.stdout  # looked up at the call: a default bound at import would keep a replaced stream
     from assistant.retrieval.search import SearchIndex, retrieve
 
-    filters = parse_where(args.where or [])
+    filters = where_filters(args, settings)
     if args.batch:
         stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
         queries = [line.strip() for line in stream if line.strip()]
@@ -106,7 +123,8 @@ def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO | None = N
     from assistant.retrieval.search import SearchIndex
 
     index = SearchIndex.open(settings)
-    answer = answer_question(args.query, index=index, settings=settings, filters=parse_where(args.where or []), role=args.role)
+    answer = answer_question(args.query, index=index, settings=settings, filters=where_filters(args, settings),
+                             role=args.role)
     if args.json:
         record = {
             "answer": answer.answer,
@@ -129,14 +147,14 @@ def add_query_commands(sub: argparse._SubParsersAction) -> list[argparse.Argumen
     search = sub.add_parser("search", help="ranked passages for a question")
     search.add_argument("query", nargs="?", help="the question")
     search.add_argument("-k", type=int, default=None, help="number of passages (default from settings)")
-    search.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter: doc, organisation, year, country, language, kind")
+    search.add_argument("--where", action="append", metavar="KEY=VALUE", help=WHERE_HELP)
     search.add_argument("--batch", metavar="FILE", help="one question per line; '-' reads standard input")
     search.add_argument("--json", action="store_true", help="one JSON line per question")
     search.set_defaults(handler=run_search)
 
     ask = sub.add_parser("ask", help="a cited answer to a question")
     ask.add_argument("query", help="the question")
-    ask.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter: doc, organisation, year, country, language, kind")
+    ask.add_argument("--where", action="append", metavar="KEY=VALUE", help=WHERE_HELP)
     ask.add_argument("--role", choices=ROLES, default=None)
     ask.add_argument("--json", action="store_true", help="answer and citations as JSON")
     ask.set_defaults(handler=run_ask)

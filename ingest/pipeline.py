@@ -26,6 +26,7 @@ from ingest.lock import ingest_lock
 from ingest.models import CatalogEntry, Document, IngestReport, Passage
 from ingest.passages import make_passages
 from ingest.report import complete_report, short_line
+from ingest.retag import refresh_themes
 from ingest.settings import Settings
 from ingest.snapshot.build import build_snapshot
 from ingest.sparse import SPARSE_EMBEDDER, SPARSE_TOP_K, sparse_enabled
@@ -44,6 +45,7 @@ class IngestSummary(BaseModel):
     updated: int = 0
     skipped: int = 0
     deleted: int = 0
+    retagged: int = 0  # documents whose themes were re-tagged from stored vectors (taxonomy or tagger changed)
     failed: list[tuple[str, str]] = Field(default_factory=list)  # (path, reason)
     duplicates: list[tuple[str, str]] = Field(default_factory=list)  # (path, path of the identical file kept)
     warnings: list[str] = Field(default_factory=list)  # e.g. an invalid catalog entry (its file is guessed)
@@ -67,7 +69,7 @@ class IngestSummary(BaseModel):
         lines += [f"duplicate {path}: same content as {kept}; ingested once" for path, kept in self.duplicates]
         lines.append(
             f"documents: {self.added} added, {self.updated} updated, {self.skipped} skipped (unchanged), "
-            f"{len(self.failed)} failed, {self.deleted} deleted; {self.documents} in the index"
+            f"{len(self.failed)} failed, {self.deleted} deleted, {self.retagged} re-tagged; {self.documents} in the index"
         )
         lines.append(
             f"passages: {self.passages} written in {self.seconds:.1f} s ({self.passages_per_second:.1f} passages/s, "
@@ -206,6 +208,8 @@ def _ingest(paths: list[Path], *, settings: Settings, progress: bool) -> IngestS
     work = _load_all(todo, catalogs, live, settings, summary)
     if work:
         _write_all(work, store, live, settings, progress, summary)
+    retagged = refresh_themes(store, settings, summary.warnings)  # an edited taxonomy: re-tag, don't re-embed
+    summary.retagged = retagged.documents if retagged else 0
     summary.documents = len(store.manifest())
     return summary
 

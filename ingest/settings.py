@@ -179,6 +179,7 @@ class ServerSettings(BaseModel):
     username: str | None = None
     password: str | None = None
     feedback_file: str = "feedback.jsonl"
+    map_cards: int = 50  # source cards listed for one evidence-map cell (its count says how many passages it has)
 
 
 class ThemeSettings(BaseModel):

@@ -136,8 +136,7 @@ class Store:
             doc_id=doc.doc_id,
             sha256=doc.sha256,
             path=doc.path,
-            meta=doc.meta,
-            passages=len(passages),
+            meta=doc.meta, passages=len(passages),
             models={name: (cols[name].metadata or {}).get("model", "") for name in sorted(vectors)},
             recipe=recipe,
             report=doc.report,
@@ -160,10 +159,11 @@ class Store:
                     embeddings=np.asarray(vectors[i : i + _PAGE], dtype=np.float32),
                     metadatas=metas[i : i + _PAGE], documents=[p.text for p in passages[i : i + _PAGE]])
 
-    def stamp_themes(self, stamp: str) -> None:
-        """Record on every document that its passages carry the tagging `stamp` (the fingerprint changes)."""
-        for rec in (r for r in self.manifest().values() if r.themes != stamp):
-            self.put_record(rec.model_copy(update={"themes": stamp}))
+    def stamp_themes(self, stamp: str, *, doc_ids: set[str] | None = None) -> None:
+        """Record on every document (or those of `doc_ids`) that its passages carry the tagging `stamp`."""
+        for rec in self.manifest().values():
+            if rec.themes != stamp and (doc_ids is None or rec.doc_id in doc_ids):
+                self.put_record(rec.model_copy(update={"themes": stamp}))
 
     def put_record(self, record: DocRecord) -> None:
         """Record a document in the manifest (written last: its passages must all be stored)."""

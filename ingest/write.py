@@ -3,7 +3,8 @@
 Reports arrive as many short documents; embedding each on its own gives the model small, ragged batches.
 Here the passages of several documents (about `ingest.group_passages`) are embedded together in length-sorted
 batches, as fast as the bare model, and each document is then written on its own, so it still enters the index
-whole or not at all. When a group fails to embed, its documents are embedded one by one to name the culprit.
+whole or not at all. Its passages get their themes from the e5 vectors just computed, and its record the stamp of
+that tagging (`ingest.retag`). When a group fails to embed, its documents are embedded one by one to name the culprit.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from tqdm import tqdm
 
 from ingest.embed import Embedder, get_embedder
 from ingest.models import Document, Passage
+from ingest.retag import VECTORS, ingestion_tagger, tagging_stamp
 from ingest.settings import Settings
 from ingest.sparse import SPARSE_EMBEDDER, SparseVector, sparse_enabled
 from ingest.store import Store
+from ingest.themes import tag_passages
 
 Work = tuple[Document, list[Passage]]
 Vectors = tuple[dict[str, np.ndarray], list[SparseVector] | None]  # per embedder, and e5's sparse vectors
@@ -65,6 +68,8 @@ def write_documents(work: list[Work], *, store: Store, settings: Settings, recip
     """Embed and store each document; yields (document, passages written, None) or (document, 0, reason)."""
     embedders = {name: get_embedder(name, threads=settings.threads, runtime=settings.ingest.e5_runtime)
                  for name in settings.embedders}
+    tagger = ingestion_tagger(settings, embedders)
+    stamp = tagging_stamp(tagger) if tagger else ""
     size, with_sparse = settings.ingest.batch_size, sparse_enabled(settings)
     count = sum(len(ps) for _, ps in work)
     bar = tqdm(total=count * len(embedders), unit="passage", desc="embedding", file=sys.stderr, disable=not progress)
@@ -81,7 +86,8 @@ def write_documents(work: list[Work], *, store: Store, settings: Settings, recip
                 try:
                     dense, latent = vecs or embed_group([(doc, passages)], embedders, sparse=with_sparse,
                                                         batch_size=size, bars=(bar, sparse_bar))[0]
-                    store.replace_document(doc, passages, dense, recipe=recipe, sparse=latent)
+                    tagged = tag_passages(passages, dense[VECTORS], tagger) if tagger else passages
+                    store.replace_document(doc, tagged, dense, recipe=recipe, sparse=latent, themes=stamp)
                 except Exception as exc:  # noqa: BLE001 - report the document, keep the batch going
                     yield doc, 0, f"could not be indexed: {type(exc).__name__}: {exc}"
                     continue

@@ -1,0 +1,1 @@
+"""Views of the whole shelf rather than one question: the evidence map (themes against documents, countries, ...)."""

@@ -16,6 +16,7 @@ import gradio as gr
 
 from assistant.web import api
 from assistant.web.context import AppContext
+from assistant.web.map_tab import map_tab
 from assistant.web.render import answer_text
 from assistant.web.tabs import ask_tab, coverage_tab, document_table, documents_tab, refresh_filter_choices
 from assistant.web.tracker_tab import tracker_tab
@@ -85,6 +86,7 @@ def build_app(settings: Settings, *, context: AppContext | None = None) -> gr.Bl
             with gr.Tab("Coverage check", id="coverage"):
                 coverage_tab(ctx)
             tracker_tab(ctx)
+            map_tab(ctx)
             with gr.Tab("Documents", id="documents"):
                 table = documents_tab(ctx, dropdowns)
         _register_api(ctx)

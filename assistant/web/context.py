@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from assistant.evidence.map import theme_label
 from ingest.models import Passage
 from ingest.settings import Settings
+from ingest.themes import Taxonomy, TaxonomyError, load_taxonomy
 
 if TYPE_CHECKING:
     from assistant.retrieval.search import SearchIndex
@@ -26,6 +28,7 @@ class FilterChoices(BaseModel):
     years: list[int] = Field(default_factory=list)
     kinds: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
+    themes: list[tuple[str, str]] = Field(default_factory=list)  # (label, theme id), approximate ones marked
 
 
 class AppContext:
@@ -70,10 +73,19 @@ class AppContext:
         """One stored passage, or None when it is gone."""
         return self.passages().get(passage_id)
 
+    def taxonomy(self) -> Taxonomy | None:
+        """The theme taxonomy passages are tagged with (read afresh: users edit it), None when the file is invalid."""
+        try:
+            return load_taxonomy(self.settings.themes.taxonomy)
+        except TaxonomyError:
+            return None
+
     def filter_choices(self) -> FilterChoices:
-        """Filter options from the manifest (documents) and the passages (organisations, years, kinds, languages)."""
+        """Filter options from the manifest (documents), the passages (organisations, years, kinds, languages) and
+        the taxonomy (the themes some passage carries, in taxonomy order)."""
         manifest = self.index.store.manifest()
         passages = list(self.passages().values())
+        taxonomy, tagged = self.taxonomy(), {t for p in passages for t in p.themes}
         documents = sorted(
             ((_doc_label(rec.meta.title, rec.meta.year), doc_id) for doc_id, rec in manifest.items()),
             key=lambda pair: pair[0].lower(),
@@ -84,6 +96,7 @@ class AppContext:
             years=sorted({p.year for p in passages if p.year}, reverse=True),
             kinds=sorted({p.kind.value for p in passages}),
             languages=sorted({p.language for p in passages if p.language}),
+            themes=[(theme_label(t), t.id) for t in (taxonomy.themes if taxonomy else []) if t.id in tagged],
         )
 
 

@@ -45,7 +45,7 @@ def _messages(turns: list[Turn]) -> list[dict]:
     return out
 
 
-def _filters(docs, orgs, years, kinds, langs) -> Filters | None:
+def _filters(docs, orgs, years, kinds, langs, themes) -> Filters | None:
     """Filters from the side panel's dropdowns."""
     f = Filters(
         doc_ids=list(docs or []),
@@ -53,6 +53,7 @@ def _filters(docs, orgs, years, kinds, langs) -> Filters | None:
         years=[int(y) for y in years or []],
         kinds=[Kind(k) for k in kinds or []],
         languages=list(langs or []),
+        themes=list(themes or []),
     )
     return None if f.is_empty() else f
 
@@ -66,6 +67,7 @@ def refresh_filter_choices(ctx: AppContext) -> list:
         gr.update(choices=[str(y) for y in c.years]),
         gr.update(choices=[(k.replace("_", " "), k) for k in c.kinds]),
         gr.update(choices=c.languages),
+        gr.update(choices=c.themes),
     ]
 
 
@@ -99,8 +101,10 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
                 years = gr.Dropdown(label="Year", multiselect=True)
                 kinds = gr.Dropdown(label="Kind", multiselect=True)
                 langs = gr.Dropdown(label="Language", multiselect=True)
+                themes = gr.Dropdown(label="Theme", multiselect=True, elem_id="theme-filter",
+                                     info="Approximate: tagged less reliably (test F1 under 0.6).")
     gr.Examples(EXAMPLES, inputs=[question, role], label="Example questions (click one, then Ask)")
-    dropdowns = [docs, orgs, years, kinds, langs]
+    dropdowns = [docs, orgs, years, kinds, langs, themes]
 
     def respond(text, conversation, role_value, *filter_values):
         text = (text or "").strip()
