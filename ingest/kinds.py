@@ -44,3 +44,48 @@ def grouping_kind(headings: list[str]) -> Kind | None:
             if pattern.search(heading):
                 return kind
     return None
+
+# Management-response matrices: the labels of their fields (English, French, Spanish, Swedish, Norwegian), each
+# matched at the start of a cell or line, or after a sentence when it ends in a colon. The recommendation label needs
+# an identifier ("Evaluation recommendation # 2", "RECOMMENDATION B", "Recomendación 3").
+_OPTIONS = r"(\s*[-–(]?\s*[^\W\d_][\w ]*(/\s*[^\W\d_][\w ]*)+\)?)?"  # "(Accept/Partially Accept/Reject)"
+_TIME = r"\((time|temps|tiempo|tid)\s*\d\)"  # a form's "(Time 1)": when a field is filled in, not what it says
+MATRIX_TIME = re.compile(rf"[\s:]*{_TIME}[\s:]*$", re.IGNORECASE)
+_TAIL = rf"(\s*\([^)]{{0,40}}\))?\s*[:–-]?(\s*{_TIME})?\s*:?"  # "(1 to 3):", ": (Time 0)"
+MATRIX_RECOMMENDATION = re.compile(
+    r"^((evaluation|évaluation|evaluación|utvärderingens|evaluering(en)?s?)\s+)?"
+    r"(recommendation|recommandation|recomendaci[óo]n|rekommendation|anbefaling|tilråding)\s*(n°|no\.?|#)?\s*"
+    r"(?P<id>\d{1,2}|[A-H])\b" + _TAIL, re.IGNORECASE)
+MATRIX_FIELDS: list[tuple[str, str]] = [  # field -> label words; first match wins
+    ("addressed_to", r"recommendation (addressed )?to|addressed to|recommandation (adressée )?à|destinataires?|"
+                     r"dirigida a|riktad till|rettet til"),
+    ("priority", r"priority( level)?|(niveau de )?priorité|(nivel de )?prioridad|prioritet(snivå)?"),
+    ("response", r"management response|réponse de la direction|réponse de la gestion|respuesta de la (gerencia|"
+                 r"dirección|administración)|ledningens (svar|respons)|ledelsens (svar|respons)"),
+    ("actions", r"key actions?|actions? clés?|actions? prévues?|acciones clave|acciones previstas|nyckelåtgärder|"
+                r"åtgärder|tiltak|nøkkeltiltak"),
+    ("deadline", r"time ?frame( or deadline)?|deadline|échéance|délai|calendrier|plazo|fecha límite|tidsram|"
+                 r"tidsfrist|frist"),
+    ("responsible", r"responsible( individual or)? (unit|individual|person)[\w()]*( or unit\(s\))?|"
+                    r"unités? responsables?|(unidad|persona) responsable|ansvarig( enhet)?|ansvarlig( enhet)?"),
+    ("status", r"(final )?implementation (monitoring )?status|implementation monitoring|suivi de (la )?mise en œuvre|"
+               r"seguimiento de (la )?implementación|status|statut|état d.avancement|estado|"
+               r"genomförandestatus"),
+    ("comments", r"(final )?comments?( or action taken| on implementation status)?|commentaires?|comentarios|"
+                 r"kommentar(er)?|merknader"),
+]
+MATRIX_LABELS = [(name, re.compile(rf"^({words}){_OPTIONS}{_TAIL}", re.IGNORECASE)) for name, words in MATRIX_FIELDS]
+MATRIX_LABEL_LINE = re.compile(
+    "|".join(rf"(^({words})\b)" for _, words in MATRIX_FIELDS) + "|" + MATRIX_RECOMMENDATION.pattern[1:],
+    re.IGNORECASE)
+# a response in its own words -> the controlled value (partial and negative wording first)
+RESPONSES: list[tuple[str, re.Pattern]] = [
+    ("partially accepted", re.compile(
+        r"partial(ly)?[- ]accept|partly accept|accept\w* (partially|in part)|partiellement accept|accept\w* "
+        r"partiellement|en partie|parcialmente acept|acept\w* parcialmente|delvis (accept|godk|akseptert|godtatt)",
+        re.IGNORECASE)),
+    ("not accepted", re.compile(
+        r"not (be )?accept|reject|rejet|refus|non accept|no acept|rechaz|inte accept|avvis|avslå|ikke (akseptert|"
+        r"godtatt)|not agreed", re.IGNORECASE)),
+    ("accepted", re.compile(r"accept|acept|godkän|godtatt|akseptert|tillstyrk|\bagreed\b", re.IGNORECASE)),
+]

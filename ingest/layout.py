@@ -11,10 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from statistics import median
 
+from ingest.kinds import MATRIX_LABEL_LINE
 from ingest.settings import LayoutSettings
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 _MARKER = re.compile(r"[\d*†‡§,\-–()\[\]]")
+_BULLET_START = re.compile(r"^[•●▪■◦○➤►▶✓✔‣⁃\uf000-\uf8ff]")
 _FOOTNOTE_START = re.compile(r"^(\d{1,3}|[*†‡])(\s|\.\s|\)\s)?\s*\S")
 
 
@@ -223,8 +225,10 @@ def mark_furniture(pages: list[Page], settings: LayoutSettings) -> int:
             repeats = len(seen[fold(line.text)])
             page_number = bool(re.fullmatch(r"(page|p\.|side|sida|página)?\s*[\divxlc]{1,6}(\s*(of|/|de|av|sur)"
                                             r"\s*\d+)?", line.text, re.IGNORECASE))
+            # a form's field label (on every page the form fills) or a bullet item is body text wherever it repeats
+            content = MATRIX_LABEL_LINE.match(line.text) is not None or _BULLET_START.match(line.text) is not None
             if (in_band and (page_number or (repeats >= 2 and len(pages) >= 2))) or \
-                    (repeats >= many and line.words <= settings.repeat_max_words and len(line.text) >= 12):
+                    (not content and repeats >= many and line.words <= settings.repeat_max_words and len(line.text) >= 12):
                 line.role = "furniture"
                 marked += 1
     return marked

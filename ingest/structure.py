@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ingest.kinds import FORM_SECTION as _FORM_SECTION
 from ingest.kinds import ITEM_LABEL_KINDS as _ITEM_LABEL_KINDS
 from ingest.kinds import SECTION_KINDS as _SECTION_KINDS
+from ingest.matrix import matrix_blocks
 from ingest.models import Block, Kind
 from ingest.tables import is_lesson_table, lesson_blocks, normalise, table_blocks
 
@@ -165,8 +166,21 @@ def is_list_item(text: str, block: Block) -> bool:
     return prefix == "- " or (not prefix and bool(_ITEM.match(text[block.start:block.end])))
 
 
-def parse_blocks(text: str) -> list[Block]:
-    """Blocks of a cleaned text, in order, each with its heading path, kind, offsets and fields."""
+def parse_blocks(text: str, *, matrix_repeat_words: int = 20) -> list[Block]:
+    """Blocks of a cleaned text, in order, each with its heading path, kind, offsets and fields; the records of a
+    management-response matrix replace the blocks they cover."""
+    blocks = _parse_blocks(text)
+    records = matrix_blocks(text, repeat_words=matrix_repeat_words)
+    if not records:
+        return blocks
+    kept = [b for b in blocks if not any(r.start < b.end and b.start < r.end for r in records)]
+    section = next((b.section for b in reversed(blocks) if b.start < records[0].start), [])
+    for record in records:
+        record.section = list(section)  # the matrix's own labels are no headings
+    return sorted(kept + records, key=lambda b: b.start)
+
+
+def _parse_blocks(text: str) -> list[Block]:
     units = _units(text)
     plain = not any(u.kind == "heading" for u in units)
     stack: list[_Unit] = []
