@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from assistant.answer.types import ROLES, Hit
+from ingest.matrix import normalise_response
 from ingest.models import Filters, Kind
 from ingest.settings import Settings
 
@@ -20,6 +21,7 @@ WHERE_KEYS = {
     "country": "countries",
     "language": "languages",
     "kind": "kinds",
+    "response": "responses",
 }
 
 
@@ -41,6 +43,11 @@ def parse_where(pairs: Iterable[str]) -> Filters:
                 value = Kind(value)
             except ValueError:
                 raise SystemExit(f"--where kind= expects one of {[k.value for k in Kind]}, got {value!r}") from None
+        elif field == "responses":
+            value = normalise_response(value)  # "rejected", "Aceptada", "partially accepted" -> the controlled value
+            if not value:
+                raise SystemExit("--where response= expects accepted, partially accepted or not accepted, "
+                                 f"got {pair!r}")
         values.setdefault(field, []).append(value)
     return Filters(**values)
 
@@ -128,14 +135,14 @@ def add_query_commands(sub: argparse._SubParsersAction) -> list[argparse.Argumen
     search = sub.add_parser("search", help="ranked passages for a question")
     search.add_argument("query", nargs="?", help="the question")
     search.add_argument("-k", type=int, default=None, help="number of passages (default from settings)")
-    search.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter: doc, organisation, year, country, language, kind")
+    search.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter: doc, organisation, year, country, language, kind, response")
     search.add_argument("--batch", metavar="FILE", help="one question per line; '-' reads standard input")
     search.add_argument("--json", action="store_true", help="one JSON line per question")
     search.set_defaults(handler=run_search)
 
     ask = sub.add_parser("ask", help="a cited answer to a question")
     ask.add_argument("query", help="the question")
-    ask.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter: doc, organisation, year, country, language, kind")
+    ask.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter: doc, organisation, year, country, language, kind, response")
     ask.add_argument("--role", choices=ROLES, default=None)
     ask.add_argument("--json", action="store_true", help="answer and citations as JSON")
     ask.set_defaults(handler=run_ask)

@@ -227,8 +227,9 @@ def mark_furniture(pages: list[Page], settings: LayoutSettings) -> int:
                                             r"\s*\d+)?", line.text, re.IGNORECASE))
             # a form's field label (on every page the form fills) or a bullet item is body text wherever it repeats
             content = MATRIX_LABEL_LINE.match(line.text) is not None or _BULLET_START.match(line.text) is not None
-            if (in_band and (page_number or (repeats >= 2 and len(pages) >= 2))) or \
-                    (not content and repeats >= many and line.words <= settings.repeat_max_words and len(line.text) >= 12):
+            anywhere = not content and repeats >= many and line.words <= settings.repeat_max_words \
+                and len(line.text) >= 12
+            if (in_band and (page_number or (repeats >= 2 and len(pages) >= 2))) or anywhere:
                 line.role = "furniture"
                 marked += 1
     return marked

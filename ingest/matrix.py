@@ -126,8 +126,8 @@ def _records(cells: list[_Cell], repeat_words: int) -> list[_Record]:
     for row in sorted(rows):
         row_cells = [piece for cell in rows[row] for piece in _pieces(cell)]
         labelled = [(_label(c.text), c) for c in row_cells]
-        if current is not None and len(row_cells) >= 1 and all(found and not _value(c, found) for found, c in labelled) \
-                and not any(found[0] == "recommendation" for found, _ in labelled):
+        bare = bool(row_cells) and all(found and not _value(c, found) for found, c in labelled)  # labels only
+        if current is not None and bare and not any(found[0] == "recommendation" for found, _ in labelled):
             fresh = [(c.column, found[0]) for found, c in labelled]
             columns = (columns + fresh) if after_header else fresh
             after_header = True

@@ -26,6 +26,7 @@ class FilterChoices(BaseModel):
     years: list[int] = Field(default_factory=list)
     kinds: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
+    responses: list[str] = Field(default_factory=list)  # management responses the recommendations carry
 
 
 class AppContext:
@@ -84,6 +85,7 @@ class AppContext:
             years=sorted({p.year for p in passages if p.year}, reverse=True),
             kinds=sorted({p.kind.value for p in passages}),
             languages=sorted({p.language for p in passages if p.language}),
+            responses=sorted({p.fields["response"] for p in passages if p.fields.get("response")}),
         )
 
 

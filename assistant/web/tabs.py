@@ -44,7 +44,7 @@ def _messages(turns: list[Turn]) -> list[dict]:
     return out
 
 
-def _filters(docs, orgs, years, kinds, langs) -> Filters | None:
+def _filters(docs, orgs, years, kinds, langs, responses) -> Filters | None:
     """Filters from the side panel's dropdowns."""
     f = Filters(
         doc_ids=list(docs or []),
@@ -52,6 +52,7 @@ def _filters(docs, orgs, years, kinds, langs) -> Filters | None:
         years=[int(y) for y in years or []],
         kinds=[Kind(k) for k in kinds or []],
         languages=list(langs or []),
+        responses=list(responses or []),
     )
     return None if f.is_empty() else f
 
@@ -65,6 +66,7 @@ def refresh_filter_choices(ctx: AppContext) -> list:
         gr.update(choices=[str(y) for y in c.years]),
         gr.update(choices=[(k.replace("_", " "), k) for k in c.kinds]),
         gr.update(choices=c.languages),
+        gr.update(choices=c.responses),
     ]
 
 
@@ -97,8 +99,10 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
                 years = gr.Dropdown(label="Year", multiselect=True)
                 kinds = gr.Dropdown(label="Kind", multiselect=True)
                 langs = gr.Dropdown(label="Language", multiselect=True)
+                responses = gr.Dropdown(label="Management response", multiselect=True,
+                                        info="Recommendations the management accepted, partially or not.")
     gr.Examples(EXAMPLES, inputs=[question, role], label="Example questions (click one, then Ask)")
-    dropdowns = [docs, orgs, years, kinds, langs]
+    dropdowns = [docs, orgs, years, kinds, langs, responses]
 
     def respond(text, conversation, role_value, *filter_values):
         text = (text or "").strip()
