@@ -82,10 +82,22 @@ MATRIX_LABEL_LINE = re.compile(
 RESPONSES: list[tuple[str, re.Pattern]] = [
     ("partially accepted", re.compile(
         r"partial(ly)?[- ]accept|partly accept|accept\w* (partially|in part)|partiellement accept|accept\w* "
-        r"partiellement|en partie|parcialmente acept|acept\w* parcialmente|delvis (accept|godk|akseptert|godtatt)",
+        r"partiellement|en partie|parcialmente acept|acept\w* parcialmente|delvis (accept|godk|akseptert|godtatt)|"
+        r"(accept|godk|akseptert|godtatt)\w* delvis",
         re.IGNORECASE)),
     ("not accepted", re.compile(
         r"not (be )?accept|reject|rejet|refus|non accept|no acept|rechaz|inte accept|avvis|avslå|ikke (akseptert|"
         r"godtatt)|not agreed", re.IGNORECASE)),
     ("accepted", re.compile(r"accept|acept|godkän|godtatt|akseptert|tillstyrk|\bagreed\b", re.IGNORECASE)),
 ]
+
+# Words of document types and parts, folded (lower case, no accents): never what tells one evaluation from another
+# when files are matched to an evaluation by their titles (`ingest.evaluations`).
+DOCUMENT_WORDS = frozenset("""
+evaluation evaluations evaluacion evaluaciones utvardering utvarderingen evaluering evalueringa evalueringen
+final finale finales internal interne interna external externe externa independent independante independiente
+report rapport informe rapporten brief breve resume resumen summary sammendrag sammanfattning synthesis synthese
+management response responses reponse respuesta gerencia direction ledelsens ledningens matrix matrice matriz
+action actions plan follow-up follow project projet proyecto prosjekt projekt programme program programa
+phase midterm mid-term review revue revision study etude estudio studie annual annuel anual
+""".split())

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from ingest.catalog import read_catalog_with_problems
 from ingest.clean import clean_document
 from ingest.embed import DIM, EmbedderUnavailable, model_identity
+from ingest.evaluations import stamp_evaluations
 from ingest.load import LoadError, load_file
 from ingest.lock import ingest_lock
 from ingest.models import CatalogEntry, Document, IngestReport, Passage
@@ -207,6 +208,7 @@ def _ingest(paths: list[Path], *, settings: Settings, progress: bool) -> IngestS
     work = _load_all(todo, catalogs, live, settings, summary)
     if work:
         _write_all(work, store, live, settings, progress, summary)
+    stamp_evaluations(store)  # the files of one evaluation, among this run's documents and those already indexed
     summary.documents = len(store.manifest())
     return summary
 

@@ -24,7 +24,7 @@ EXAMPLES = [
     ["What challenges did the evaluations find with indicators and monitoring?", "evaluator"],
 ]
 COVERAGE_HEADERS = ["Line", "Verdict", "Score", "Closest prior evidence", "Source"]
-DOC_HEADERS = ["Title", "Organisation", "Year", "Countries", "Languages", "Type", "Passages", "File"]
+DOC_HEADERS = ["Title", "Organisation", "Year", "Countries", "Languages", "Type", "Evaluation", "Passages", "File"]
 
 
 class Turn(BaseModel):
@@ -192,7 +192,7 @@ def coverage_tab(ctx: AppContext) -> None:
 def document_table(ctx: AppContext) -> list[list]:
     """The documents list as table cells."""
     return [
-        [d.title, d.organisation, d.year or "", d.countries, d.languages, d.doc_type, d.passages, d.file]
+        [d.title, d.organisation, d.year or "", d.countries, d.languages, d.doc_type, d.evaluation, d.passages, d.file]
         for d in api.documents(ctx)
     ]
 
@@ -201,7 +201,7 @@ def documents_tab(ctx: AppContext, filter_dropdowns: list[gr.Dropdown]) -> gr.Da
     """The indexed documents, and a form to add one; returns the documents table (filled on page load)."""
     table = gr.Dataframe(
         headers=DOC_HEADERS, wrap=True, interactive=False, elem_id="documents-table",
-        column_widths=["34%", "10%", "6%", "14%", "8%", "10%", "7%", "11%"],
+        column_widths=["30%", "10%", "5%", "12%", "7%", "9%", "9%", "7%", "11%"],
     )
     refresh = gr.Button("Refresh list", size="sm")
     with gr.Accordion("Add a document", open=True):
