@@ -16,6 +16,7 @@ from ingest.settings import LayoutSettings
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 _MARKER = re.compile(r"[\d*†‡§,\-–()\[\]]")
+_ENUMERATOR = re.compile(r"\s*(\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]\s*")
 _BULLET_START = re.compile(r"^[•●▪■◦○➤►▶✓✔‣⁃\uf000-\uf8ff]")
 _FOOTNOTE_START = re.compile(r"^(\d{1,3}|[*†‡])(\s|\.\s|\)\s)?\s*\S")
 
@@ -125,7 +126,8 @@ def build_lines(chars: list[Char], page: int, settings: LayoutSettings) -> list[
             if run:
                 size = max(ch.size, run[-1].size)
                 gap = ch.x0 - run[-1].x1
-                if gap > settings.gap_factor * size:
+                hanging = gap <= settings.list_gap_factor * size and _ENUMERATOR.fullmatch("".join(c.c for c in run))
+                if gap > settings.gap_factor * size and not hanging:  # "1.   Text": a list number stays with it
                     lines.append(run)
                     run = []
                 elif gap > settings.space_factor * min(ch.size, run[-1].size) and run[-1].c != " " and ch.c != " ":

@@ -102,8 +102,9 @@ def _pieces(cell: _Cell) -> list[_Cell]:
 
 
 def _is_matrix(cells: list[_Cell]) -> bool:
+    """A form that answers its recommendations: at least two, and a response label for most of them."""
     labels = Counter(found[0] for c in cells if (found := _label(c.text)))
-    return labels["recommendation"] >= 2 and labels["response"] >= 1
+    return labels["recommendation"] >= 2 and labels["response"] >= max(2, 0.5 * labels["recommendation"])
 
 
 def _repeated(cells: list[_Cell], min_words: int) -> set[str]:

@@ -47,6 +47,7 @@ class LayoutSettings(BaseModel):
     """How PDF pages are read by their layout (`ingest.layout`, `ingest.pdf`)."""
 
     gap_factor: float = 1.0  # a gap wider than this x font size starts a new line (columns, table cells)
+    list_gap_factor: float = 4.0  # ...except after a list number ("1.", "b)") closer than this x font size
     space_factor: float = 0.3  # a gap wider than this x font size between glyphs is a space (when the file has none)
     superscript_ratio: float = 0.8  # a raised glyph smaller than this x the line's size is a marker
     band: float = 0.09  # share of the page height at the top and at the bottom where running headers live

@@ -20,9 +20,12 @@ from ingest.tables import is_lesson_table, lesson_blocks, normalise, table_block
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FOOTNOTE = re.compile(r"^\[\^([^\]\s]{1,8})\]:\s*(\S.*)$")
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
+_LETTERED = re.compile(r"^[A-H]\s*[-–.)]\s+\S")
 _ANNEX = re.compile(r"^(annex|annexure|appendix|attachment|vedlegg)\b", re.IGNORECASE)
 _SALUTATION = re.compile(r"^(dear|kjære|til)\s+[^,]{2,60},$", re.IGNORECASE)
 _ITEM = re.compile(r"^(- |\(?\d{1,2}[.)]\s+|\(?[a-z]{1,4}[.)]\s+)")
+_NUMBERED_ITEM = re.compile(r"^\(?\d{1,2}[.)]\s+")
+_SUB_ITEM = re.compile(r"^\(?[a-z][.)]\s+")
 _TERMINAL = re.compile(r"[.!?;,][\"'”’)\]]*$")
 
 
@@ -84,6 +87,10 @@ def _units(text: str) -> list[_Unit]:
                 current = _Unit("table")
                 units.append(current)
             current.lines.append((start, line))
+        elif _SUB_ITEM.match(line) and units and units[-1].kind == "item" and \
+                _NUMBERED_ITEM.match(units[-1].lines[0][1]):
+            current = units[-1]  # "a." under "1.": a point of that item, not an item of its own
+            current.lines.append((start, line))
         elif _ITEM.match(line):
             current = _Unit("item", [(start, line)])
             units.append(current)
@@ -114,6 +121,10 @@ def _heading_level(unit: _Unit, stack: list[_Unit]) -> int:
     numbered = _NUMBERED.match(text)
     if numbered and not re.fullmatch(r"\d{4}", numbered.group(1)):
         return numbered.group(1).count(".") + 1
+    parent = next((h for h in reversed(stack) if not _LETTERED.match(h.text)), None)
+    if _LETTERED.match(text) and parent is not None and parent.md_level == unit.md_level \
+            and section_kind([parent.text]) is not Kind.text:
+        return parent.level + 1  # "A - Communication" under "Recommendations" set in the same type
     anchor = next((h for h in reversed(stack) if _ANNEX.match(h.text) or _NUMBERED.match(h.text)), None)
     if anchor is None:
         return unit.md_level or 1
