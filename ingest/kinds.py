@@ -30,7 +30,8 @@ VOCABULARY: list[tuple[Kind, str, str, str]] = [  # English, Norwegian, French, 
      r"finding|funn|constat|hallazgo", r"finding|funn|conclusion|konklusjon|hallazgo|impact|result|constat"),
 ]
 SECTION_KINDS = [(kind, re.compile(section, re.IGNORECASE)) for kind, section, _, _ in VOCABULARY]
-ITEM_LABEL_KINDS = [(kind, re.compile(rf"^({label})\s*(n°\s*)?\d+", re.IGNORECASE)) for kind, _, label, _ in VOCABULARY]
+ITEM_LABEL_KINDS = [(kind, re.compile(rf"^({label})s?\s*((n°|#)?\s*\d+|:)", re.IGNORECASE))
+                    for kind, _, label, _ in VOCABULARY]  # "Recommendation 3", "RECOMMENDATION:", "Leçon n° 2"
 _GROUPING_ORDER = (Kind.recommendation, Kind.lesson, Kind.good_practice, Kind.challenge, Kind.finding)  # first wins
 GROUPING_KINDS = sorted(((kind, re.compile(words, re.IGNORECASE)) for kind, _, _, words in VOCABULARY),
                         key=lambda pair: _GROUPING_ORDER.index(pair[0]))

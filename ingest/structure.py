@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.kinds import FORM_SECTION as _FORM_SECTION
+from ingest.kinds import GROUPING_KINDS
 from ingest.kinds import ITEM_LABEL_KINDS as _ITEM_LABEL_KINDS
 from ingest.kinds import SECTION_KINDS as _SECTION_KINDS
 from ingest.matrix import matrix_blocks
@@ -137,6 +138,8 @@ def section_kind(section: list[str]) -> Kind:
     if any(_FORM_SECTION.search(h) for h in section):
         return Kind.text
     for heading in reversed(section):
+        if sum(1 for _, pattern in GROUPING_KINDS if pattern.search(heading)) > 1:
+            return Kind.text  # "Conclusions and recommendations": its paragraphs say by their own label what they are
         for kind, pattern in _SECTION_KINDS:
             if pattern.search(heading):
                 return kind
@@ -245,7 +248,7 @@ def _parse_blocks(text: str) -> list[Block]:
             blocks.append(Block(kind=_item_kind(content, section), section=section, text=content,
                                 start=content_start, end=unit.end))
         else:
-            kind = Kind.text if unit.text.endswith(":") else section_kind(section)
-            blocks.append(Block(kind=kind, section=section, text=normalise(text[start:unit.end]), start=start,
-                                end=unit.end))
+            body = normalise(text[start:unit.end])  # with its bare label, if it had one ("RECOMMENDATION:")
+            kind = Kind.text if unit.text.endswith(":") else _item_kind(body, section)
+            blocks.append(Block(kind=kind, section=section, text=body, start=start, end=unit.end))
     return blocks
