@@ -29,6 +29,7 @@ VOCABULARY: list[tuple[Kind, str, str, str]] = [  # English, Norwegian, French, 
     (Kind.finding, r"\bfindings?\b|\bfunn\b|\bconstats?\b|constatations|hallazgos|iakttagelser",
      r"finding|funn|constat|hallazgo", r"finding|funn|conclusion|konklusjon|hallazgo|impact|result|constat"),
 ]
+RECOMMENDATION_COLUMN = re.compile(VOCABULARY[3][1], re.IGNORECASE)  # a table column of recommendations
 SECTION_KINDS = [(kind, re.compile(section, re.IGNORECASE)) for kind, section, _, _ in VOCABULARY]
 ITEM_LABEL_KINDS = [(kind, re.compile(rf"^({label})s?\s*((n°|#)?\s*\d+|:)", re.IGNORECASE))
                     for kind, _, label, _ in VOCABULARY]  # "Recommendation 3", "RECOMMENDATION:", "Leçon n° 2"

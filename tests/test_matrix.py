@@ -167,3 +167,20 @@ def test_filter_on_the_response_in_every_search(docx_matrix, tmp_settings):
                                                        if p.fields.get("response") == wanted]
         assert len(got) == 1 and all(filters.matches(p) for p, _ in got)
         assert MetadataColumns(passages).mask(filters).tolist() == [filters.matches(p) for p in passages]
+
+
+def test_numbered_recommendations_wrapped_over_table_lines_are_one_row_each():
+    from ingest.tables import table_blocks
+
+    rows = ["Niveau\tRecommandations", "Stratégie\t\t1. Améliorer le ciblage des", "\t\tbénéficiaires ;",
+            "\t\t2. Renforcer la communication ;", "\t\t(3) mois de différé ;", "Suivi\t3. Prévoir des moyens ;"]
+    lines, offset = [], 0
+    for row in rows:
+        lines.append((offset, row))
+        offset += len(row) + 1
+    blocks = table_blocks(lines, ["Recommandations"])
+    assert [b.fields["Recommandations"] for b in blocks] == [
+        "1. Améliorer le ciblage des bénéficiaires ;", "2. Renforcer la communication ; (3) mois de différé ;",
+        "3. Prévoir des moyens ;"]
+    assert [b.fields["Niveau"] for b in blocks] == ["Stratégie", "Stratégie", "Suivi"]
+    assert {b.kind for b in blocks} == {Kind.recommendation}
