@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 
 from ingest.clean import is_boilerplate
+from ingest.kinds import ITEM_LABEL_KINDS
 from ingest.lang import detect_language, split_sentences
 from ingest.models import Block, Document, Kind, Passage
 from ingest.settings import IngestSettings
@@ -59,7 +60,8 @@ def _groups(doc: Document, blocks: list[Block], settings: IngestSettings) -> lis
     groups: list[list[Block]] = []
     for block in blocks:
         last = groups[-1] if groups else None
-        if last and _mergeable(doc, block) and all(_mergeable(doc, b) for b in last) \
+        opens_item = any(pattern.match(block.text) for _, pattern in ITEM_LABEL_KINDS)  # "Recommendation 6: ..."
+        if last and not opens_item and _mergeable(doc, block) and all(_mergeable(doc, b) for b in last) \
                 and last[-1].section == block.section and _contiguous(doc, last[-1], block):
             kinds = {b.kind for b in last + [block]} - {Kind.text}
             current = _words(doc.text[last[0].start:last[-1].end])

@@ -36,6 +36,8 @@ HAND_COUNTS = {
         8, "8 'RECOMMENDATION:' blocks after 'Lesson learned #1..8' (11 bullets), pp. 36-38"),
     "IOM_2020_Niger_IDEE_Evaluation_Brief_FR.pdf": (12, "'RECOMMANDATIONS CLÉS' numbered 1-12, p. 2"),
     "IOM_2024_AAP_Central_Evaluation_Report.pdf": (9, "'Recommendation 1..9:' in chapter 4, pp. 37-41"),
+    "IOM_2020_Niger_IDEE_Final_External_Evaluation_FR.pdf": (
+        12, "table 10, numbered 1-12 over two rows 'Stratégie...' (1-8) and 'Suivi-évaluation' (9-12), p. 54"),
 }
 GLUED = re.compile(r"\b[^\W\d_]*[a-zà-ÿ]{3}\d{1,3}\b")  # "effectiveness2", "gouvernementaux6"
 CATALOG_FIELDS = ("title", "organisation", "year", "countries")
