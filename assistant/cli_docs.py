@@ -10,7 +10,7 @@ from typing import TextIO
 
 from ingest.settings import Settings
 
-PASSAGE_KEYS = ("id", "doc_id", "title", "section", "kind", "page", "text", "fields")
+PASSAGE_KEYS = ("id", "doc_id", "title", "evaluation", "section", "kind", "page", "text", "fields")
 
 
 def run_passages(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
@@ -46,6 +46,7 @@ def run_document_stats(args: argparse.Namespace, settings: Settings, out: TextIO
         return 1
     if args.json:
         body = {"doc_id": record.doc_id, "title": record.meta.title, "path": record.path,
+                "evaluation": record.evaluation or record.meta.evaluation,
                 "meta": record.meta.model_dump(mode="json"), "report": record.report.model_dump(mode="json")}
         text = json.dumps(body, indent=2, ensure_ascii=False)
     else:
@@ -58,7 +59,7 @@ def add_document_commands(subparsers, common=None) -> None:
     """Register `passages` on the CLI's subparsers (`common` adds the index-selecting options)."""
     passages = subparsers.add_parser("passages", help="the stored passages of one or every document")
     passages.add_argument("--doc", default=None, metavar="ID", help="only this document")
-    passages.add_argument("--json", action="store_true", help="JSON lines: id, doc_id, title, section, kind, "
+    passages.add_argument("--json", action="store_true", help="JSON lines: id, doc_id, title, evaluation, section, kind, "
                                                               "page, text, fields")
     if common is not None:
         common(passages)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from assistant.answer.types import ROLES, Hit
+from ingest.matrix import normalise_response
 from ingest.models import Filters, Kind
 from ingest.settings import Settings
 
@@ -21,8 +22,10 @@ WHERE_KEYS = {
     "language": "languages",
     "kind": "kinds",
     "theme": "themes",
+    "response": "responses",
 }
-WHERE_HELP = "filter: doc, organisation, year, country, language, kind, theme (a theme id of the theme file)"
+WHERE_HELP = ("filter: doc, organisation, year, country, language, kind, theme (a theme id of the theme file), "
+              "response (accepted, partially accepted, not accepted)")
 
 
 def parse_where(pairs: Iterable[str]) -> Filters:
@@ -43,6 +46,11 @@ def parse_where(pairs: Iterable[str]) -> Filters:
                 value = Kind(value)
             except ValueError:
                 raise SystemExit(f"--where kind= expects one of {[k.value for k in Kind]}, got {value!r}") from None
+        elif field == "responses":
+            value = normalise_response(value)  # "rejected", "Aceptada", "partially accepted" -> the controlled value
+            if not value:
+                raise SystemExit("--where response= expects accepted, partially accepted or not accepted, "
+                                 f"got {pair!r}")
         values.setdefault(field, []).append(value)
     return Filters(**values)
 

@@ -29,8 +29,10 @@ VOCABULARY: list[tuple[Kind, str, str, str]] = [  # English, Norwegian, French, 
     (Kind.finding, r"\bfindings?\b|\bfunn\b|\bconstats?\b|constatations|hallazgos|iakttagelser",
      r"finding|funn|constat|hallazgo", r"finding|funn|conclusion|konklusjon|hallazgo|impact|result|constat"),
 ]
+RECOMMENDATION_COLUMN = re.compile(VOCABULARY[3][1], re.IGNORECASE)  # a table column of recommendations
 SECTION_KINDS = [(kind, re.compile(section, re.IGNORECASE)) for kind, section, _, _ in VOCABULARY]
-ITEM_LABEL_KINDS = [(kind, re.compile(rf"^({label})\s*(n°\s*)?\d+", re.IGNORECASE)) for kind, _, label, _ in VOCABULARY]
+ITEM_LABEL_KINDS = [(kind, re.compile(rf"^({label})s?\s*((n°|#)?\s*\d+|:)", re.IGNORECASE))
+                    for kind, _, label, _ in VOCABULARY]  # "Recommendation 3", "RECOMMENDATION:", "Leçon n° 2"
 _GROUPING_ORDER = (Kind.recommendation, Kind.lesson, Kind.good_practice, Kind.challenge, Kind.finding)  # first wins
 GROUPING_KINDS = sorted(((kind, re.compile(words, re.IGNORECASE)) for kind, _, _, words in VOCABULARY),
                         key=lambda pair: _GROUPING_ORDER.index(pair[0]))
@@ -44,3 +46,60 @@ def grouping_kind(headings: list[str]) -> Kind | None:
             if pattern.search(heading):
                 return kind
     return None
+
+# Management-response matrices: the labels of their fields (English, French, Spanish, Swedish, Norwegian), each
+# matched at the start of a cell or line, or after a sentence when it ends in a colon. The recommendation label needs
+# an identifier ("Evaluation recommendation # 2", "RECOMMENDATION B", "Recomendación 3").
+_OPTIONS = r"(\s*[-–(]?\s*[^\W\d_][\w ]*(/\s*[^\W\d_][\w ]*)+\)?)?"  # "(Accept/Partially Accept/Reject)"
+_TIME = r"\((time|temps|tiempo|tid)\s*\d\)"  # a form's "(Time 1)": when a field is filled in, not what it says
+MATRIX_TIME = re.compile(rf"[\s:]*{_TIME}[\s:]*$", re.IGNORECASE)
+_TAIL = rf"(\s*\([^)]{{0,40}}\))?\s*[:–-]?(\s*{_TIME})?\s*:?"  # "(1 to 3):", ": (Time 0)"
+MATRIX_RECOMMENDATION = re.compile(
+    r"^((evaluation|évaluation|evaluación|utvärderingens|evaluering(en)?s?)\s+)?"
+    r"(recommendation|recommandation|recomendaci[óo]n|rekommendation|anbefaling|tilråding)\s*(n°|no\.?|#)?\s*"
+    r"(?P<id>\d{1,2}|[A-H])\b" + _TAIL, re.IGNORECASE)
+MATRIX_FIELDS: list[tuple[str, str]] = [  # field -> label words; first match wins
+    ("addressed_to", r"recommendation (addressed )?to|addressed to|recommandation (adressée )?à|destinataires?|"
+                     r"dirigida a|riktad till|rettet til"),
+    ("priority", r"priority( level)?|(niveau de )?priorité|(nivel de )?prioridad|prioritet(snivå)?"),
+    ("response", r"management response|réponse de la direction|réponse de la gestion|respuesta de la (gerencia|"
+                 r"dirección|administración)|ledningens (svar|respons)|ledelsens (svar|respons)"),
+    ("actions", r"key actions?|actions? clés?|actions? prévues?|acciones clave|acciones previstas|nyckelåtgärder|"
+                r"åtgärder|tiltak|nøkkeltiltak"),
+    ("deadline", r"time ?frame( or deadline)?|deadline|échéance|délai|calendrier|plazo|fecha límite|tidsram|"
+                 r"tidsfrist|frist"),
+    ("responsible", r"responsible( individual or)? (unit|individual|person)[\w()]*( or unit\(s\))?|"
+                    r"unités? responsables?|(unidad|persona) responsable|ansvarig( enhet)?|ansvarlig( enhet)?"),
+    ("status", r"(final )?implementation (monitoring )?status|implementation monitoring|suivi de (la )?mise en œuvre|"
+               r"seguimiento de (la )?implementación|status|statut|état d.avancement|estado|"
+               r"genomförandestatus"),
+    ("comments", r"(final )?comments?( or action taken| on implementation status)?|commentaires?|comentarios|"
+                 r"kommentar(er)?|merknader"),
+]
+MATRIX_LABELS = [(name, re.compile(rf"^({words}){_OPTIONS}{_TAIL}", re.IGNORECASE)) for name, words in MATRIX_FIELDS]
+MATRIX_LABEL_LINE = re.compile(
+    "|".join(rf"(^({words})\b)" for _, words in MATRIX_FIELDS) + "|" + MATRIX_RECOMMENDATION.pattern[1:],
+    re.IGNORECASE)
+# a response in its own words -> the controlled value (partial and negative wording first)
+RESPONSES: list[tuple[str, re.Pattern]] = [
+    ("partially accepted", re.compile(
+        r"partial(ly)?[- ]accept|partly accept|accept\w* (partially|in part)|partiellement accept|accept\w* "
+        r"partiellement|en partie|parcialmente acept|acept\w* parcialmente|delvis (accept|godk|akseptert|godtatt)|"
+        r"(accept|godk|akseptert|godtatt)\w* delvis",
+        re.IGNORECASE)),
+    ("not accepted", re.compile(
+        r"not (be )?accept|reject|rejet|refus|non accept|no acept|rechaz|inte accept|avvis|avslå|ikke (akseptert|"
+        r"godtatt)|not agreed", re.IGNORECASE)),
+    ("accepted", re.compile(r"accept|acept|godkän|godtatt|akseptert|tillstyrk|\bagreed\b", re.IGNORECASE)),
+]
+
+# Words of document types and parts, folded (lower case, no accents): never what tells one evaluation from another
+# when files are matched to an evaluation by their titles (`ingest.evaluations`).
+DOCUMENT_WORDS = frozenset("""
+evaluation evaluations evaluacion evaluaciones utvardering utvarderingen evaluering evalueringa evalueringen
+final finale finales internal interne interna external externe externa independent independante independiente
+report rapport informe rapporten brief breve resume resumen summary sammendrag sammanfattning synthesis synthese
+management response responses reponse respuesta gerencia direction ledelsens ledningens matrix matrice matriz
+action actions plan follow-up follow project projet proyecto prosjekt projekt programme program programa
+phase midterm mid-term review revue revision study etude estudio studie annual annuel anual
+""".split())

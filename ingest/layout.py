@@ -11,10 +11,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from statistics import median
 
+from ingest.kinds import MATRIX_LABEL_LINE
 from ingest.settings import LayoutSettings
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 _MARKER = re.compile(r"[\d*†‡§,\-–()\[\]]")
+_ENUMERATOR = re.compile(r"\s*(\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]\s*")
+_BULLET_START = re.compile(r"^[•●▪■◦○➤►▶✓✔‣⁃\uf000-\uf8ff]")
 _FOOTNOTE_START = re.compile(r"^(\d{1,3}|[*†‡])(\s|\.\s|\)\s)?\s*\S")
 
 
@@ -123,7 +126,8 @@ def build_lines(chars: list[Char], page: int, settings: LayoutSettings) -> list[
             if run:
                 size = max(ch.size, run[-1].size)
                 gap = ch.x0 - run[-1].x1
-                if gap > settings.gap_factor * size:
+                hanging = gap <= settings.list_gap_factor * size and _ENUMERATOR.fullmatch("".join(c.c for c in run))
+                if gap > settings.gap_factor * size and not hanging:  # "1.   Text": a list number stays with it
                     lines.append(run)
                     run = []
                 elif gap > settings.space_factor * min(ch.size, run[-1].size) and run[-1].c != " " and ch.c != " ":
@@ -223,8 +227,11 @@ def mark_furniture(pages: list[Page], settings: LayoutSettings) -> int:
             repeats = len(seen[fold(line.text)])
             page_number = bool(re.fullmatch(r"(page|p\.|side|sida|página)?\s*[\divxlc]{1,6}(\s*(of|/|de|av|sur)"
                                             r"\s*\d+)?", line.text, re.IGNORECASE))
-            if (in_band and (page_number or (repeats >= 2 and len(pages) >= 2))) or \
-                    (repeats >= many and line.words <= settings.repeat_max_words and len(line.text) >= 12):
+            # a form's field label (on every page the form fills) or a bullet item is body text wherever it repeats
+            content = MATRIX_LABEL_LINE.match(line.text) is not None or _BULLET_START.match(line.text) is not None
+            anywhere = not content and repeats >= many and line.words <= settings.repeat_max_words \
+                and len(line.text) >= 12
+            if (in_band and (page_number or (repeats >= 2 and len(pages) >= 2))) or anywhere:
                 line.role = "furniture"
                 marked += 1
     return marked

@@ -190,11 +190,12 @@ class Filters(BaseModel):
     languages: list[str] = Field(default_factory=list)
     kinds: list[Kind] = Field(default_factory=list)
     themes: list[str] = Field(default_factory=list)  # a passage passes when it has any of them
+    responses: list[str] = Field(default_factory=list)  # management responses: accepted, partially accepted, ...
 
     def is_empty(self) -> bool:
         """True when nothing is filtered."""
         return not any((self.doc_ids, self.organisations, self.years, self.countries, self.languages, self.kinds,
-                        self.themes))
+                        self.themes, self.responses))
 
     def matches(self, passage: Passage) -> bool:
         """Whether a passage passes every filter (used to mask the keyword index)."""
@@ -206,4 +207,5 @@ class Filters(BaseModel):
             and (not self.languages or passage.language in self.languages)
             and (not self.kinds or passage.kind in self.kinds)
             and (not self.themes or any(t in passage.themes for t in self.themes))
+            and (not self.responses or passage.fields.get("response", "") in self.responses)
         )

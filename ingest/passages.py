@@ -17,7 +17,10 @@ Relation between `Passage.text` and `start`/`end` (offsets into the cleaned `Doc
   `fields` occurs verbatim in `normalise(doc.text[start:end])`;
 - table_row passages: `text` is "Column: value | Column: value" and every value of `fields` occurs verbatim in
   `normalise(doc.text[start:end])`, except a first-column value filled down from a cell that spans several rows
-  (it is written once, in an earlier row of the same table).
+  (it is written once, in an earlier row of the same table);
+- recommendation passages of a management-response matrix (they have `fields`): `text` is "Label: value | ..." with
+  the document's own labels, and every value of `fields` is a run of the cleaned text (or several, joined by a space)
+  within `start`:`end`, except `response` (normalised: accepted / partially accepted / not accepted) and `number`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import re
 
 from ingest.clean import is_boilerplate
+from ingest.kinds import ITEM_LABEL_KINDS
 from ingest.lang import detect_language, split_sentences
 from ingest.models import Block, Document, Kind, Passage
 from ingest.settings import IngestSettings
@@ -56,7 +60,8 @@ def _groups(doc: Document, blocks: list[Block], settings: IngestSettings) -> lis
     groups: list[list[Block]] = []
     for block in blocks:
         last = groups[-1] if groups else None
-        if last and _mergeable(doc, block) and all(_mergeable(doc, b) for b in last) \
+        opens_item = any(pattern.match(block.text) for _, pattern in ITEM_LABEL_KINDS)  # "Recommendation 6: ..."
+        if last and not opens_item and _mergeable(doc, block) and all(_mergeable(doc, b) for b in last) \
                 and last[-1].section == block.section and _contiguous(doc, last[-1], block):
             kinds = {b.kind for b in last + [block]} - {Kind.text}
             current = _words(doc.text[last[0].start:last[-1].end])
@@ -120,7 +125,7 @@ def make_passages(doc: Document, blocks: list[Block], *, settings: IngestSetting
     for group in _groups(doc, blocks, settings):
         first, last = group[0], group[-1]
         kind = next((b.kind for b in group if b.kind != Kind.text), Kind.text)
-        if first.kind in {Kind.lesson, Kind.table_row} and first.fields:
+        if first.kind in {Kind.lesson, Kind.table_row, Kind.recommendation} and first.fields:
             pieces.append((first, first.kind, first.start, first.end, first.text))
             continue
         total = normalise(doc.text[first.start:last.end])

@@ -128,7 +128,7 @@ def table_lines(bbox: tuple, rows: list[list[str | None]], page: Page, header: l
         if line.role == "body" and x0 - 2 <= line.x0 and line.x1 <= x1 + 2 and top - 2 <= middle <= bottom + 2:
             line.role = "covered"
     first = cells[0]
-    continues = header is not None and len(header) == width and first != header and \
+    continues = header is not None and _header_like(header) and len(header) == width and first != header and \
         not any(ln.role == "table" for ln in page.lines) and top < page.height * 0.25
     if continues:
         cells = [header] + cells
@@ -136,6 +136,11 @@ def table_lines(bbox: tuple, rows: list[list[str | None]], page: Page, header: l
     page.lines.append(Line(text=text, x0=x0, x1=x1, top=top, bottom=bottom, size=0, bold=False, page=page.number,
                            role="table"))
     return cells[0]
+
+
+def _header_like(row: list[str]) -> bool:
+    """A row that can head the columns of a table continued on the next page: short, filled, no figures."""
+    return all(cell and len(cell.split()) <= 8 and not re.fullmatch(r"[\d.,%$ -]+", cell) for cell in row)
 
 
 def _paragraph_break(prev: Line, line: Line) -> bool:

@@ -1,12 +1,10 @@
 """Files and folders in, an up-to-date index out: load -> clean -> blocks -> passages -> vectors -> Chroma.
-
 With e5 and `search.use_sparse`, each passage also gets its sparse "latent terms" vector, once, here.
-
-Idempotent and restartable: a document whose bytes, catalog entry, passage recipe and embedding
-models are unchanged is skipped (no model is even loaded when nothing needs doing); a changed
-one is replaced whole; one whose file left an ingested folder is removed. Because a document
-enters the manifest only after all its passages are written, killing an ingestion at any moment
-and running it again leaves every passage exactly once. Bad files are reported and skipped.
+Idempotent and restartable: a document whose bytes, catalog entry, passage recipe and embedding models are
+unchanged is skipped (no model is even loaded when nothing needs doing); a changed one is replaced whole; one whose
+file left an ingested folder is removed. Because a document enters the manifest only after all its passages are
+written, killing an ingestion at any moment and running it again leaves every passage exactly once. Bad files are
+reported and skipped.
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from pydantic import BaseModel, Field
 from ingest.catalog import read_catalog_with_problems
 from ingest.clean import clean_document
 from ingest.embed import DIM, EmbedderUnavailable, model_identity
+from ingest.evaluations import stamp_evaluations
 from ingest.load import LoadError, load_file
 from ingest.lock import ingest_lock
 from ingest.models import CatalogEntry, Document, IngestReport, Passage
@@ -35,7 +34,7 @@ from ingest.structure import parse_blocks
 from ingest.write import embedding_text, write_documents  # noqa: F401 - embedding_text: public here too
 
 CATALOG_NAMES = {"catalog.yaml", "catalog.yml"}
-_RECIPE_FIELDS = {"min_words", "target_words", "max_words", "overlap_sentences"}
+_RECIPE_FIELDS = {"min_words", "target_words", "max_words", "overlap_sentences", "matrix_repeat_words"}
 
 
 class IngestSummary(BaseModel):
@@ -154,7 +153,8 @@ def _prepare(path: Path, catalog: dict[str, CatalogEntry], settings: Settings) -
     doc = load_file(path, catalog=catalog, max_bytes=int(settings.ingest.max_file_mb * 1024 * 1024),
                     layout=settings.layout)
     doc = clean_document(doc)
-    passages = make_passages(doc, parse_blocks(doc.text), settings=settings.ingest)
+    blocks = parse_blocks(doc.text, matrix_repeat_words=settings.ingest.matrix_repeat_words)
+    passages = make_passages(doc, blocks, settings=settings.ingest)
     return doc.model_copy(update={"report": complete_report(doc, passages)}), passages
 
 
@@ -210,6 +210,7 @@ def _ingest(paths: list[Path], *, settings: Settings, progress: bool) -> IngestS
         _write_all(work, store, live, settings, progress, summary)
     retagged = refresh_themes(store, settings, summary.warnings)  # an edited taxonomy: re-tag, don't re-embed
     summary.retagged = retagged.documents if retagged else 0
+    stamp_evaluations(store)  # the files of one evaluation, among this run's documents and those already indexed
     summary.documents = len(store.manifest())
     return summary
 

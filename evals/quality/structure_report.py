@@ -1,6 +1,6 @@
 """How ingestion reads the real reports in ../shared/real-reports: per report, pages, pages without text, passages
 by kind, share with a section path, header/footer lines removed, footnotes, tables, parse seconds per page,
-recommendations found; and the reading criteria of issue 12 (repeated lines surviving, glued footnote numbers,
+recommendations found (and counted by hand for some), evaluation ids; and the reading criteria of issue 12 (repeated lines surviving, glued footnote numbers,
 catalog entries applied). Writes evals/quality/STRUCTURE.md from a real run (no embedding: load, clean, structure, cut).
 
     PYTHONPATH=. python -m evals.quality.structure_report [--out evals/quality/STRUCTURE.md]
@@ -15,11 +15,30 @@ from collections import Counter
 from pathlib import Path
 
 from ingest.catalog import read_catalog_with_problems
+from ingest.evaluations import derive_evaluations
 from ingest.models import CatalogEntry, Document, DocType, Kind, Passage
 from ingest.pipeline import _prepare
 from ingest.settings import Settings
 
 REPORTS = Path(__file__).resolve().parents[2].parent / "shared" / "real-reports"
+# Recommendations counted by hand in the PDF/DOCX text (pypdfium2 / python-docx dumps of the recommendation pages):
+# file -> (count, where and how they are written)
+HAND_COUNTS = {
+    "IOM_2022_Italy_LANMD_Management_Response_Matrix.pdf": (8, "matrix, 'Evaluation recommendation 1..8', pp. 1-6"),
+    "IOM_2022_Niger_MIRAA-III_Management_Response_Matrix.pdf": (6, "matrix, 'EVALUATION RECOMMENDATION A..F'"),
+    "IOM-UNDP_2025_Haiti-DR_Binational_Dialogue_Management_Response_FR.pdf": (
+        19, "matrix, 'Evaluation recommendation # 1..19' (18 accept, 1 partially accept)"),
+    "IOM_2024_AAP_Management_Response.docx": (9, "matrix, 'Evaluation recommendation # 1..9'"),
+    "IOM_2022_Niger_MIRAA-III_Final_Evaluation_Report.pdf": (
+        41, "19 numbered under 'KEY RECOMMENDATIONS' (executive summary, pp. 5-7) + 22 numbered under "
+            "'RECOMMENDATIONS' A-F (pp. 40-41)"),
+    "IOM_2022_Italy_LANMD_Final_Evaluation_Report.pdf": (
+        8, "8 'RECOMMENDATION:' blocks after 'Lesson learned #1..8' (11 bullets), pp. 36-38"),
+    "IOM_2020_Niger_IDEE_Evaluation_Brief_FR.pdf": (12, "'RECOMMANDATIONS CLÉS' numbered 1-12, p. 2"),
+    "IOM_2024_AAP_Central_Evaluation_Report.pdf": (9, "'Recommendation 1..9:' in chapter 4, pp. 37-41"),
+    "IOM_2020_Niger_IDEE_Final_External_Evaluation_FR.pdf": (
+        12, "table 10, numbered 1-12 over two rows 'Stratégie...' (1-8) and 'Suivi-évaluation' (9-12), p. 54"),
+}
 GLUED = re.compile(r"\b[^\W\d_]*[a-zà-ÿ]{3}\d{1,3}\b")  # "effectiveness2", "gouvernementaux6"
 CATALOG_FIELDS = ("title", "organisation", "year", "countries")
 
@@ -76,6 +95,7 @@ def read_reports(folder: Path = REPORTS) -> list[dict]:
     settings = Settings()
     catalog, problems = read_catalog_with_problems(folder / "catalog.yaml")
     rows = []
+    derived = derive_evaluations(catalog)
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in {".pdf", ".docx"}):
         started = time.perf_counter()
         doc, passages = _prepare(path, catalog, settings)
@@ -94,7 +114,7 @@ def read_reports(folder: Path = REPORTS) -> list[dict]:
             "seconds": seconds, "recommendations": sum(p.kind is Kind.recommendation for p in passages),
             "repeated": repeated, "survived": survived, "survived_twice": survived_twice,
             "glued": glued, "words": words, "catalog": catalog_applied(doc, catalog.get(path.name)),
-            "problems": problems,
+            "problems": problems, "evaluation": derived.get(path.name, ""),
         })
     return rows
 
@@ -125,11 +145,35 @@ def render(rows: list[dict]) -> str:
         out.append(f"| {r['file']} | {r['pages']} | {', '.join(map(str, r['no_text'])) or '-'} | "
                    f"{len(r['passages'])} | {kinds} | {r['section_share']:.0%} | {r['furniture']} | {r['footnotes']} | "
                    f"{r['tables']} | {r['parse_per_page']:.3f} | {r['recommendations']} |")
+    out += _hand_checked(rows) + _typed(rows)
     left = [(r["file"], line) for r in rows for line in r["survived"]]
     if left:
         out += ["", "Repeated lines still found in a passage (file: line):", ""]
         out += [f"- {name}: {line}" for name, line in left]
     return "\n".join(out) + "\n"
+
+
+def _hand_checked(rows: list[dict]) -> list[str]:
+    """The recommendation counts checked by hand against ours."""
+    ours = {r["file"]: r["recommendations"] for r in rows}
+    out = ["", "Recommendations counted by hand against the file's text, and ours (recommendation passages):", "",
+           "| file | by hand | ours | where |", "|---|---|---|---|"]
+    out += [f"| {name} | {count} | {ours.get(name, '-')} | {where} |" for name, (count, where) in HAND_COUNTS.items()]
+    return out
+
+
+def _typed(rows: list[dict]) -> list[str]:
+    """Documents without any typed passage (every passage text), and without any of the evaluation structure."""
+    structure = {"recommendation", "lesson", "finding", "good_practice", "challenge"}
+    untyped = [r["file"] for r in rows if set(r["kinds"]) <= {"text"}]
+    unstructured = [r["file"] for r in rows if not set(r["kinds"]) & structure]
+    evaluations = {r["file"]: r["evaluation"] for r in rows if r["evaluation"]}
+    return ["", f"- documents whose every passage is `text`: {len(untyped)} ({', '.join(untyped) or 'none'})",
+            f"- documents without a recommendation, lesson, finding, good practice or challenge passage: "
+            f"{len(unstructured)} ({', '.join(unstructured)})",
+            f"- evaluation ids derived (files of one evaluation): "
+            + "; ".join(f"{e}: {', '.join(sorted(f for f, v in evaluations.items() if v == e))}"
+                        for e in sorted(set(evaluations.values())))]
 
 
 def main(argv: list[str] | None = None) -> int:

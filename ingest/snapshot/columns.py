@@ -22,6 +22,7 @@ class MetadataColumns:
             ("organisations", [p.organisation for p in passages]),
             ("languages", [p.language for p in passages]),
             ("kinds", [p.kind.value for p in passages]),
+            ("responses", [p.fields.get("response", "") for p in passages]),
         ):
             vocab: dict[str, int] = {}
             codes = np.fromiter((vocab.setdefault(v, len(vocab)) for v in values), dtype=np.int32, count=self.size)
@@ -36,7 +37,8 @@ class MetadataColumns:
             return None
         keep = np.ones(self.size, dtype=bool)
         for name, wanted in (("doc_ids", filters.doc_ids), ("organisations", filters.organisations),
-                             ("languages", filters.languages), ("kinds", [k.value for k in filters.kinds])):
+                             ("languages", filters.languages), ("kinds", [k.value for k in filters.kinds]),
+                             ("responses", filters.responses)):
             if wanted:
                 vocab, codes = self._codes[name]
                 keep &= np.isin(codes, [vocab[w] for w in wanted if w in vocab])

@@ -1,0 +1,60 @@
+"""The four real management-response matrices in ../shared/real-reports: one recommendation passage per evaluation
+recommendation (counts checked by hand against the files), each holding only its own recommendation and carrying a
+`response`; the filter response=accepted keeps only accepted ones."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest.catalog import read_catalog_with_problems
+from ingest.models import Filters, Kind
+from ingest.pipeline import _prepare
+from ingest.settings import Settings
+from ingest.structure import normalise
+
+REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "real-reports"
+# file -> recommendation numbers, and the responses as the file words them (read by hand; "" = it says none)
+MATRICES = {
+    "IOM_2022_Italy_LANMD_Management_Response_Matrix.pdf": (
+        [str(n) for n in range(1, 9)],
+        ["accepted", "", "partially accepted", "not accepted", "accepted", "partially accepted", "not accepted",
+         "accepted"]),
+    "IOM_2022_Niger_MIRAA-III_Management_Response_Matrix.pdf": (list("ABCDEF"), ["accepted"] * 6),
+    "IOM-UNDP_2025_Haiti-DR_Binational_Dialogue_Management_Response_FR.pdf": (
+        [str(n) for n in range(1, 20)], ["accepted"] * 4 + ["partially accepted"] + ["accepted"] * 14),
+    "IOM_2024_AAP_Management_Response.docx": ([str(n) for n in range(1, 10)], ["accepted"] * 9),
+}
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not REPORTS.is_dir(), reason="no ../shared/real-reports")]
+
+
+@pytest.fixture(scope="module")
+def matrices() -> dict:
+    catalog, _ = read_catalog_with_problems(REPORTS / "catalog.yaml")
+    return {name: _prepare(REPORTS / name, catalog, Settings()) for name in MATRICES}
+
+
+@pytest.mark.parametrize("name", sorted(MATRICES))
+def test_one_passage_per_recommendation_with_its_response(matrices, name):
+    doc, passages = matrices[name]
+    numbers, responses = MATRICES[name]
+    recommendations = [p for p in passages if p.kind is Kind.recommendation]
+    assert [p.fields["number"] for p in recommendations] == numbers
+    assert [p.fields["response"] for p in recommendations] == responses
+    text = normalise(doc.text)
+    for passage in recommendations:
+        others = [n for n in numbers if n != passage.fields["number"]]
+        label = re.compile(rf"evaluation\s+recomm[ae]ndation\s*#?\s*({'|'.join(others)})\b", re.IGNORECASE)
+        assert not label.search(passage.text), passage.text[:200]  # no other recommendation's text in it
+        assert passage.fields["recommendation"] in text and passage.fields.get("response_text", "") in text
+        assert passage.fields.get("actions") or passage.fields.get("response_text")
+
+
+def test_filter_on_the_response_keeps_only_accepted(matrices):
+    everything = [p for _, passages in matrices.values() for p in passages]
+    accepted = [p for p in everything if Filters(responses=["accepted"]).matches(p)]
+    expected = sum(responses.count("accepted") for _, responses in MATRICES.values())
+    assert len(accepted) == expected and {p.kind for p in accepted} == {Kind.recommendation}
+    assert {p.fields["response"] for p in accepted} == {"accepted"}
