@@ -253,7 +253,7 @@ def test_a_waiting_ingestion_runs_after_the_first_finishes(small_corpus, tmp_set
 def test_progress_goes_to_stderr(small_corpus, tmp_settings, capfd):
     ingest_paths([small_corpus], settings=tmp_settings, progress=True)
     err = capfd.readouterr().err
-    assert "embedding" in err and "sparse" in err and "indexed hotline:" in err
+    assert "reading" in err and "embedding" in err and "indexed hotline:" in err
 
 
 @pytest.mark.slow
