@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from ingest.countries import count_countries
 from ingest.lang import detect_language
 from ingest.models import CatalogEntry
 
@@ -71,14 +72,8 @@ def _guess_year(text: str) -> int | None:
 
 
 def _guess_countries(text: str) -> list[str]:
-    from pytz import country_names
-
-    counts = Counter()
-    for name in set(country_names.values()):
-        found = len(re.findall(rf"\b{re.escape(name)}\b", text))
-        if found:
-            counts[name] = found
-    return [name for name, n in counts.most_common(3) if n >= 2]
+    """The (up to three) countries the first pages name most, at least twice each, as canonical English names."""
+    return [name for name, n in count_countries(text).most_common(3) if n >= 2]
 
 
 def _guess_organisation(text: str) -> str:
