@@ -174,6 +174,7 @@ class ServerSettings(BaseModel):
     username: str | None = None
     password: str | None = None
     feedback_file: str = "feedback.jsonl"
+    status_poll_s: float = 1.0  # how often an open Documents tab refreshes the upload progress
 
 
 class ThemeSettings(BaseModel):

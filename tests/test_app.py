@@ -11,7 +11,7 @@ from app_server import SEED_CORPUS, running_app, seeded_settings
 from assistant.answer.feedback import FeedbackRecord, feedback_path, record_feedback
 from assistant.answer.types import Answer, Citation
 from assistant.web.render import chat_message, export_markdown, source_card
-from assistant.web.uploads import UploadMeta, UploadRefused, add_document, parse_year, safe_filename
+from assistant.web.uploads import UploadMeta, UploadRefused, accept_upload, add_document, parse_year, safe_filename
 from ingest.models import Passage
 from ingest.settings import Settings
 
@@ -62,7 +62,8 @@ def test_add_document_refuses_before_touching_the_corpus(tmp_path: Path, name: s
     src = tmp_path / name
     src.write_bytes(data)
     with pytest.raises(UploadRefused, match=reason):
-        add_document(src, file_name=None, meta=UploadMeta(title="T"), settings=settings)
+        pending = accept_upload(src, file_name=None, meta=UploadMeta(title="T"), settings=settings)
+        add_document(pending, settings=settings)
     assert not settings.corpus_dir.exists() and not settings.data_dir.exists()
 
 
