@@ -208,7 +208,7 @@ def documents_tab(ctx: AppContext, filter_dropdowns: list[gr.Dropdown]) -> gr.Da
             "Metadata is optional: missing fields are guessed from the text."
         )
         with gr.Row():
-            file = gr.File(label="File", file_count="single", type="filepath", scale=2)
+            file = gr.File(label="File", file_count="single", type="filepath", scale=2, elem_id="upload-file")
             with gr.Column(scale=3):
                 title = gr.Textbox(label="Title")
                 with gr.Row():
