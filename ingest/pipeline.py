@@ -146,9 +146,10 @@ def _up_to_date(
 
 
 def _prepare(path: Path, catalog: dict[str, CatalogEntry], settings: Settings,
-             tracker: ProgressTracker) -> tuple[Document, list[Passage]]:
+             tracker: ProgressTracker | None = None) -> tuple[Document, list[Passage]]:
+    on_page = (lambda number, total: tracker.page(path.name, number, total)) if tracker else None
     doc = load_file(path, catalog=catalog, max_bytes=int(settings.ingest.max_file_mb * 1024 * 1024),
-                    layout=settings.layout, on_page=lambda number, total: tracker.page(path.name, number, total))
+                    layout=settings.layout, on_page=on_page)
     doc = clean_document(doc)
     passages = make_passages(doc, parse_blocks(doc.text), settings=settings.ingest)
     return doc.model_copy(update={"report": complete_report(doc, passages)}), passages

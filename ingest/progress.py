@@ -156,7 +156,8 @@ class ProgressBar:
             self._indexed = state.documents_indexed
             self._bar.write(f"indexed {state.file}", file=sys.stderr)
         if state.stage == "reading":
-            self._bar.set_postfix_str(f"{state.file} p. {state.pages_read}/{state.pages}", refresh=False)
+            self._bar.set_postfix_str(f"{state.file} p. {state.pages_read} of {state.pages}" if state.pages
+                                      else state.file, refresh=False)
             self._bar.update(state.files_read - self._bar.n)
         elif state.stage == "embedding":
             self._bar.update(state.passages_embedded - self._bar.n)

@@ -112,3 +112,13 @@ def test_uploads_queue_behind_each_other_and_finish_in_order():
     assert order == ["first", "second"] and swaps == [["first"], ["first", "second"]]  # index swapped after each
     assert "Not added: 'third.txt' gave no passages" in ingest_status_html(jobs.jobs())
     assert not jobs.waiting_names()
+
+
+def test_a_pdf_reports_each_page_as_it_is_read(tmp_path):
+    from fixtures_docs import make_pdf
+
+    from ingest.load import load_file
+
+    pages = []
+    load_file(make_pdf(tmp_path / "r.pdf"), catalog={}, max_bytes=10**7, on_page=lambda n, total: pages.append((n, total)))
+    assert pages == [(1, 3), (2, 3), (3, 3)]
