@@ -34,6 +34,7 @@ class IngestProgress(BaseModel):
 
     @property
     def finished(self) -> bool:
+        """True once the run has ended, well or not."""
         return self.stage in ("done", "failed")
 
     def line(self) -> str:
@@ -121,7 +122,8 @@ class ProgressTracker:
         self._update(file=f"{doc_id}: {passages} passages", documents_indexed=self._state.documents_indexed + 1)
 
     def finish(self, ok: bool = True) -> None:
-        self._update(stage="done" if ok else "failed", seconds_left=None)
+        """The run ended (`ok`) or was stopped by an error."""
+        self._update(stage="done" if ok else "failed")
 
 
 def _seconds_left(state: IngestProgress, stage_seconds: float) -> float | None:
