@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from ingest.countries import count_countries
 from ingest.lang import detect_language
 from ingest.models import CatalogEntry
 
@@ -71,14 +72,8 @@ def _guess_year(text: str) -> int | None:
 
 
 def _guess_countries(text: str) -> list[str]:
-    from pytz import country_names
-
-    counts = Counter()
-    for name in set(country_names.values()):
-        found = len(re.findall(rf"\b{re.escape(name)}\b", text))
-        if found:
-            counts[name] = found
-    return [name for name, n in counts.most_common(3) if n >= 2]
+    """The (up to three) countries the first pages name most, at least twice each, as canonical English names."""
+    return [name for name, n in count_countries(text).most_common(3) if n >= 2]
 
 
 def _guess_organisation(text: str) -> str:
@@ -96,3 +91,23 @@ def guess_entry(text: str, filename: str, *, title_hint: str = "", first_pages: 
     return CatalogEntry(title=_guess_title(text, filename, title_hint), organisation=_guess_organisation(opening),
                         year=_guess_year(opening), countries=_guess_countries(opening),
                         languages=[detect_language(text)], guessed=True)
+
+
+CATALOG_NAMES = {"catalog.yaml", "catalog.yml"}
+
+
+def folder_catalogs(folders: set[Path], failed: list[tuple[str, str]], warnings: list[str]) -> dict[Path, dict]:
+    """The catalog of each folder (file name -> entry); a catalog that cannot be read is reported in `failed` and
+    its folder's files fall back to guessed metadata, an entry's problems go to `warnings`."""
+    out: dict[Path, dict[str, CatalogEntry]] = {}
+    for folder in folders:
+        out[folder] = {}
+        for name in sorted(CATALOG_NAMES):
+            if (folder / name).is_file():
+                try:
+                    out[folder], problems = read_catalog_with_problems(folder / name)
+                    warnings.extend(f"{folder / name}: {problem}" for problem in problems)
+                except ValueError as exc:  # CatalogError: report it, ingest with guessed metadata
+                    failed.append((str(folder / name), str(exc)))
+                break
+    return out

@@ -15,7 +15,7 @@ from pathlib import Path
 from ingest.catalog import guess_entry
 from ingest.clean import clean_text
 from ingest.models import CatalogEntry, Document, IngestReport
-from ingest.pdf import PAGE_SEPARATOR, PdfReadError, PdfText, read_pdf  # noqa: F401 - PAGE_SEPARATOR: public here
+from ingest.pdf import PAGE_SEPARATOR, PageDone, PdfReadError, PdfText, read_pdf  # noqa: F401 - PAGE_SEPARATOR: public here
 from ingest.settings import LayoutSettings
 
 SUPPORTED = {".txt", ".md", ".pdf", ".docx", ".html", ".htm"}
@@ -50,9 +50,9 @@ def decode_text(data: bytes, *, name: str = "file") -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _load_pdf(data: bytes, name: str, layout: LayoutSettings) -> PdfText:
+def _load_pdf(data: bytes, name: str, layout: LayoutSettings, on_page: PageDone | None) -> PdfText:
     try:
-        read = read_pdf(data, name, layout)
+        read = read_pdf(data, name, layout, on_page=on_page)
     except PdfReadError as exc:
         raise LoadError(str(exc)) from exc
     if not read.text.strip():
@@ -176,8 +176,9 @@ def _html_walk(node, out: list[str]) -> None:
 
 
 def load_file(path: Path, *, catalog: dict[str, CatalogEntry], max_bytes: int,
-              layout: LayoutSettings | None = None) -> Document:
-    """Load one file into a Document (raw text, page starts for PDFs, catalog or guessed metadata).
+              layout: LayoutSettings | None = None, on_page: PageDone | None = None) -> Document:
+    """Load one file into a Document (raw text, page starts for PDFs, catalog or guessed metadata);
+    `on_page(number, total)` hears of each PDF page read.
 
     Raises LoadError with a plain reason: missing, empty, too large, unsupported type, corrupt or binary.
     """
@@ -199,7 +200,7 @@ def load_file(path: Path, *, catalog: dict[str, CatalogEntry], max_bytes: int,
     if suffix == ".pdf":
         if not data.lstrip()[:5].startswith(b"%PDF"):
             raise LoadError(f"{name} is a corrupt PDF: it does not start with a PDF header")
-        read = _load_pdf(data, name, layout or LayoutSettings())
+        read = _load_pdf(data, name, layout or LayoutSettings(), on_page)
         text, page_starts, report, title_hint = read.text, read.page_starts, read.report, read.title_hint
     elif suffix == ".docx":
         text = _load_docx(data, name)

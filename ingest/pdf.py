@@ -13,6 +13,7 @@ import ctypes
 import io
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.layout import Char, Page, body_size, build_lines, fold, mark_footnotes, mark_furniture, reading_order, \
@@ -22,6 +23,7 @@ from ingest.pdf_blocks import mark_headings, mark_toc_pages, page_lines_text, ta
 from ingest.settings import LayoutSettings
 
 PAGE_SEPARATOR = "\n\n\n"
+PageDone = Callable[[int, int], None]  # (page number, pages in the file), after each page is read
 
 
 class PdfReadError(Exception):
@@ -130,7 +132,7 @@ def _metadata_title(document) -> str:
     return "" if meaningless or len(re.findall(r"[^\W\d_]{2,}", title)) < 3 else title
 
 
-def read_pdf(data: bytes, name: str, settings: LayoutSettings) -> PdfText:
+def read_pdf(data: bytes, name: str, settings: LayoutSettings, *, on_page: PageDone | None = None) -> PdfText:
     """Text, page starts, a title and a report of a PDF read by its layout; raises PdfReadError."""
     import pypdfium2 as pdfium
 
@@ -155,6 +157,8 @@ def read_pdf(data: bytes, name: str, settings: LayoutSettings) -> PdfText:
                           chars if rulings >= settings.min_rulings else []))
         if len([c for c in chars if not c.c.isspace()]) < settings.min_page_chars and images:
             report.pages_without_text.append(index + 1)
+        if on_page is not None:
+            on_page(index + 1, len(document))
     outline = _outline(document)
     title = _metadata_title(document)
     document.close()

@@ -2,9 +2,8 @@
 With e5 and `search.use_sparse`, each passage also gets its sparse "latent terms" vector, once, here.
 Idempotent and restartable: a document whose bytes, catalog entry, passage recipe and embedding models are
 unchanged is skipped (no model is even loaded when nothing needs doing); a changed one is replaced whole; one whose
-file left an ingested folder is removed. Because a document enters the manifest only after all its passages are
-written, killing an ingestion at any moment and running it again leaves every passage exactly once. Bad files are
-reported and skipped.
+file left an ingested folder is removed. A document enters the manifest only after all its passages are written, so
+killing an ingestion at any moment and running it again leaves every passage exactly once. Bad files are skipped.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from ingest.catalog import read_catalog_with_problems
+from ingest.catalog import CATALOG_NAMES, folder_catalogs
 from ingest.clean import clean_document
 from ingest.embed import DIM, EmbedderUnavailable, model_identity
 from ingest.evaluations import stamp_evaluations
@@ -24,6 +23,7 @@ from ingest.load import LoadError, load_file
 from ingest.lock import ingest_lock
 from ingest.models import CatalogEntry, Document, IngestReport, Passage
 from ingest.passages import make_passages
+from ingest.progress import ProgressTracker, tracking
 from ingest.report import complete_report, short_line
 from ingest.retag import refresh_themes
 from ingest.settings import Settings
@@ -33,7 +33,6 @@ from ingest.store import DocRecord, Store, open_store
 from ingest.structure import parse_blocks
 from ingest.write import embedding_text, write_documents  # noqa: F401 - embedding_text: public here too
 
-CATALOG_NAMES = {"catalog.yaml", "catalog.yml"}
 _RECIPE_FIELDS = {"min_words", "target_words", "max_words", "overlap_sentences", "matrix_repeat_words"}
 
 
@@ -94,9 +93,7 @@ def _skipped_name(path: Path) -> bool:
 def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Path], list[tuple[str, str]]]:
     """Files to ingest (folders walked recursively, hidden files, catalogs and READMEs left out),
     the folders given, and the arguments that do not exist."""
-    files: set[Path] = set()
-    folders: list[Path] = []
-    missing: list[tuple[str, str]] = []
+    files, folders, missing = set[Path](), list[Path](), list[tuple[str, str]]()
     for raw in paths:
         path = Path(raw).expanduser().resolve()
         if path.is_dir():
@@ -110,22 +107,6 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Path], list[tuple[
         else:
             missing.append((str(raw), "no such file or folder"))
     return sorted(files), folders, missing
-
-
-def folder_catalogs(folders: set[Path], failed: list[tuple[str, str]],
-              warnings: list[str]) -> dict[Path, dict[str, CatalogEntry]]:
-    out: dict[Path, dict[str, CatalogEntry]] = {}
-    for folder in folders:
-        out[folder] = {}
-        for name in sorted(CATALOG_NAMES):
-            if (folder / name).is_file():
-                try:
-                    out[folder], problems = read_catalog_with_problems(folder / name)
-                    warnings.extend(f"{folder / name}: {problem}" for problem in problems)
-                except ValueError as exc:  # CatalogError: report it, ingest with guessed metadata
-                    failed.append((str(folder / name), str(exc)))
-                break
-    return out
 
 
 def sha256_file(path: Path) -> str:
@@ -149,9 +130,11 @@ def _up_to_date(
     )
 
 
-def _prepare(path: Path, catalog: dict[str, CatalogEntry], settings: Settings) -> tuple[Document, list[Passage]]:
+def _prepare(path: Path, catalog: dict[str, CatalogEntry], settings: Settings,
+             tracker: ProgressTracker | None = None) -> tuple[Document, list[Passage]]:
+    on_page = (lambda number, total: tracker.page(path.name, number, total)) if tracker else None
     doc = load_file(path, catalog=catalog, max_bytes=int(settings.ingest.max_file_mb * 1024 * 1024),
-                    layout=settings.layout)
+                    layout=settings.layout, on_page=on_page)
     doc = clean_document(doc)
     blocks = parse_blocks(doc.text, matrix_repeat_words=settings.ingest.matrix_repeat_words)
     passages = make_passages(doc, blocks, settings=settings.ingest)
@@ -163,23 +146,23 @@ def _inside(path: str, folders: list[Path]) -> bool:
 
 
 def ingest_paths(
-    paths: list[Path], *, settings: Settings, progress: bool = True, lock_timeout_s: float = 30.0
+    paths: list[Path], *, settings: Settings, progress: bool = True, lock_timeout_s: float = 30.0,
+    tracker: ProgressTracker | None = None,
 ) -> IngestSummary:
-    """Bring the index up to date with `paths` (files or folders), one ingestion at a time per data dir.
-
+    """Bring the index up to date with `paths` (files or folders), one ingestion at a time per data dir; progress
+    goes to `tracker` when given (the app reads it), else to a bar on stderr unless `progress` is False.
     Raises IngestLocked when another ingestion holds the lock past `lock_timeout_s`, and
-    EmbedderUnavailable when a configured model cannot load; bad files are reported in the summary.
-    """
+    EmbedderUnavailable when a configured model cannot load; bad files are reported in the summary."""
     start, cpu = time.perf_counter(), time.process_time()
-    with ingest_lock(settings.data_dir, timeout_s=lock_timeout_s):
-        summary = _ingest([Path(p) for p in paths], settings=settings, progress=progress)
+    with tracking(tracker, bar=progress) as tracker, ingest_lock(settings.data_dir, timeout_s=lock_timeout_s):
+        summary = _ingest([Path(p) for p in paths], settings=settings, tracker=tracker)
         build_snapshot(open_store(settings), settings)  # what search reads, ready before anyone asks
     summary.seconds, summary.cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
-    summary.passages_per_second = summary.passages / summary.seconds if summary.seconds else 0.0
+    summary.passages_per_second = summary.passages / max(summary.seconds, 1e-9)
     return summary
 
 
-def _ingest(paths: list[Path], *, settings: Settings, progress: bool) -> IngestSummary:
+def _ingest(paths: list[Path], *, settings: Settings, tracker: ProgressTracker) -> IngestSummary:
     summary = IngestSummary()
     files, folders, summary.failed = expand_paths(paths)
     catalogs = folder_catalogs({f.parent for f in files}, summary.failed, summary.warnings)
@@ -205,9 +188,9 @@ def _ingest(paths: list[Path], *, settings: Settings, progress: bool) -> IngestS
         store.delete_document(doc_id)
         live.pop(doc_id, None)
         summary.deleted += 1
-    work = _load_all(todo, catalogs, live, settings, summary)
+    work = _load_all(todo, catalogs, live, settings, summary, tracker)
     if work:
-        _write_all(work, store, live, settings, progress, summary)
+        _write_all(work, store, live, settings, tracker, summary)
     retagged = refresh_themes(store, settings, summary.warnings)  # an edited taxonomy: re-tag, don't re-embed
     summary.retagged = retagged.documents if retagged else 0
     stamp_evaluations(store)  # the files of one evaluation, among this run's documents and those already indexed
@@ -256,20 +239,25 @@ def _plan(
 
 
 def _load_all(
-    todo: list[Path], catalogs: dict, live: dict[str, DocRecord], settings: Settings, summary: IngestSummary
+    todo: list[Path], catalogs: dict, live: dict[str, DocRecord], settings: Settings, summary: IngestSummary,
+    tracker: ProgressTracker,
 ) -> list[tuple[Document, list[Passage]]]:
     """Load and cut every file to do; failures are recorded and leave the index untouched."""
     work: list[tuple[Document, list[Passage]]] = []
     claimed: dict[str, str] = {}
+    tracker.reading(len(todo))
     for f in todo:
         try:
-            doc, passages = _prepare(f, catalogs.get(f.parent, {}), settings)
+            doc, passages = _prepare(f, catalogs.get(f.parent, {}), settings, tracker)
         except LoadError as exc:
             summary.failed.append((str(f), str(exc)))
+            tracker.file_read(f.name, passages=0)
             continue
         except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the batch
             summary.failed.append((str(f), f"could not be parsed: {type(exc).__name__}: {exc}"))
+            tracker.file_read(f.name, passages=0)
             continue
+        tracker.file_read(f.name, passages=len(passages))
         owner = live.get(doc.doc_id)
         other = claimed.get(doc.doc_id) or (
             owner.path if owner and owner.path != str(f) and Path(owner.path).exists() else None
@@ -285,11 +273,11 @@ def _load_all(
 
 def _write_all(
     work: list[tuple[Document, list[Passage]]], store: Store, live: dict[str, DocRecord], settings: Settings,
-    progress: bool, summary: IngestSummary,
+    tracker: ProgressTracker, summary: IngestSummary,
 ) -> None:
     """Embed every document to do (a group of documents per model call) and replace each in the store."""
     for doc, written, error in write_documents(work, store=store, settings=settings, recipe=recipe(settings),
-                                               progress=progress):
+                                               tracker=tracker):
         if error:
             summary.failed.append((doc.path, error))
             continue

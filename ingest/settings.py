@@ -183,6 +183,7 @@ class ServerSettings(BaseModel):
     password: str | None = None
     feedback_file: str = "feedback.jsonl"
     map_cards: int = 50  # source cards listed for one evidence-map cell (its count says how many passages it has)
+    status_poll_s: float = 1.0  # how often an open Documents tab refreshes the upload progress
 
 
 class ThemeSettings(BaseModel):

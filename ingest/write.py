@@ -9,15 +9,14 @@ that tagging (`ingest.retag`). When a group fails to embed, its documents are em
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 import numpy as np
-from tqdm import tqdm
 
 from ingest.embed import Embedder, get_embedder
 from ingest.models import Document, Passage
 from ingest.retag import VECTORS, ingestion_tagger, tagging_stamp
+from ingest.progress import ProgressTracker
 from ingest.settings import Settings
 from ingest.sparse import SPARSE_EMBEDDER, SparseVector, sparse_enabled
 from ingest.store import Store
@@ -45,16 +44,16 @@ def groups(work: list[Work], *, passages: int) -> Iterator[list[Work]]:
 
 
 def embed_group(group: list[Work], embedders: dict[str, Embedder], *, sparse: bool, batch_size: int,
-                bars: tuple[tqdm, tqdm]) -> list[Vectors]:
+                tracker: ProgressTracker) -> list[Vectors]:
     """Every passage of the group embedded by every model in one call each, split back per document."""
     texts = [embedding_text(p) for _, ps in group for p in ps]
     dense, latent = {}, None
     for name, emb in embedders.items():
         if sparse and name == SPARSE_EMBEDDER:  # e5's dense vectors and sparse terms, from one pass where it can
-            dense[name], latent = emb.encode_passages(texts, batch_size=batch_size, on_dense=bars[0].update,
-                                                      on_sparse=bars[1].update)
+            dense[name], latent = emb.encode_passages(texts, batch_size=batch_size, on_dense=tracker.embedded,
+                                                      on_sparse=tracker.embedded)
         else:
-            dense[name] = emb.embed_passages(texts, batch_size=batch_size, on_batch=bars[0].update)
+            dense[name] = emb.embed_passages(texts, batch_size=batch_size, on_batch=tracker.embedded)
     out, start = [], 0
     for _, ps in group:
         end = start + len(ps)
@@ -64,33 +63,29 @@ def embed_group(group: list[Work], embedders: dict[str, Embedder], *, sparse: bo
 
 
 def write_documents(work: list[Work], *, store: Store, settings: Settings, recipe: str,
-                    progress: bool) -> Iterator[tuple[Document, int, str | None]]:
-    """Embed and store each document; yields (document, passages written, None) or (document, 0, reason)."""
+                    tracker: ProgressTracker) -> Iterator[tuple[Document, int, str | None]]:
+    """Embed and store each document, reporting to `tracker`; yields (document, passages written, None) or
+    (document, 0, reason)."""
     embedders = {name: get_embedder(name, threads=settings.threads, runtime=settings.ingest.e5_runtime)
                  for name in settings.embedders}
     tagger = ingestion_tagger(settings, embedders)
     stamp = tagging_stamp(tagger) if tagger else ""
     size, with_sparse = settings.ingest.batch_size, sparse_enabled(settings)
-    count = sum(len(ps) for _, ps in work)
-    bar = tqdm(total=count * len(embedders), unit="passage", desc="embedding", file=sys.stderr, disable=not progress)
-    sparse_bar = tqdm(total=count, unit="passage", desc="sparse", file=sys.stderr, position=1,
-                      disable=not (progress and with_sparse))
-    with bar, sparse_bar:
-        for group in groups(work, passages=settings.ingest.group_passages):
+    tracker.embedding(sum(len(ps) for _, ps in work), steps_per_passage=len(embedders) + int(with_sparse))
+    for group in groups(work, passages=settings.ingest.group_passages):
+        try:
+            vectors: list[Vectors | None] = embed_group(group, embedders, sparse=with_sparse, batch_size=size,
+                                                        tracker=tracker)
+        except Exception:  # noqa: BLE001 - retried per document below, which names the one that fails
+            vectors = [None] * len(group)
+        for (doc, passages), vecs in zip(group, vectors, strict=True):
             try:
-                vectors: list[Vectors | None] = embed_group(group, embedders, sparse=with_sparse, batch_size=size,
-                                                            bars=(bar, sparse_bar))
-            except Exception:  # noqa: BLE001 - retried per document below, which names the one that fails
-                vectors = [None] * len(group)
-            for (doc, passages), vecs in zip(group, vectors, strict=True):
-                try:
-                    dense, latent = vecs or embed_group([(doc, passages)], embedders, sparse=with_sparse,
-                                                        batch_size=size, bars=(bar, sparse_bar))[0]
-                    tagged = tag_passages(passages, dense[VECTORS], tagger) if tagger else passages
-                    store.replace_document(doc, tagged, dense, recipe=recipe, sparse=latent, themes=stamp)
-                except Exception as exc:  # noqa: BLE001 - report the document, keep the batch going
-                    yield doc, 0, f"could not be indexed: {type(exc).__name__}: {exc}"
-                    continue
-                if progress:
-                    bar.write(f"indexed {doc.doc_id}: {len(passages)} passages", file=sys.stderr)
-                yield doc, len(passages), None
+                dense, latent = vecs or embed_group([(doc, passages)], embedders, sparse=with_sparse,
+                                                    batch_size=size, tracker=tracker)[0]
+                tagged = tag_passages(passages, dense[VECTORS], tagger) if tagger else passages
+                store.replace_document(doc, tagged, dense, recipe=recipe, sparse=latent, themes=stamp)
+            except Exception as exc:  # noqa: BLE001 - report the document, keep the batch going
+                yield doc, 0, f"could not be indexed: {type(exc).__name__}: {exc}"
+                continue
+            tracker.indexed(doc.doc_id, len(passages))
+            yield doc, len(passages), None

@@ -32,8 +32,9 @@ PDF_PAGES = [
 PDF_HEADER = "ACME Evaluation Office - Final report"
 
 
-def make_pdf(path: Path, pages: list[str] = PDF_PAGES, *, header: str = PDF_HEADER) -> Path:
-    """A PDF with one page per string, a running header and a 'Page N of M' footer on every page."""
+def make_pdf(path: Path, pages: list[str] = PDF_PAGES, *, header: str = PDF_HEADER, title: str = "") -> Path:
+    """A PDF with one page per string, a running header and a 'Page N of M' footer on every page (and `title` in
+    its metadata when given)."""
     from fpdf import FPDF
 
     class _Pdf(FPDF):
@@ -49,6 +50,8 @@ def make_pdf(path: Path, pages: list[str] = PDF_PAGES, *, header: str = PDF_HEAD
 
     pdf = _Pdf()
     pdf.alias_nb_pages()
+    if title:
+        pdf.set_title(title)
     for text in pages:
         pdf.add_page()
         pdf.set_font("Helvetica", size=11)
@@ -112,3 +115,19 @@ def text_doc(text: str, *, page_starts: list[int] | None = None, languages: list
     """A Document around raw text, for clean/structure/passage tests."""
     return Document(doc_id="test-doc", path="test.txt", sha256="0" * 64, text=text, page_starts=page_starts or [],
                     meta=entry(languages=languages))
+
+
+LONG_TOPICS = ["shelter monitoring", "labour inspection", "referral of survivors", "community outreach",
+               "case management", "border cooperation", "legal aid", "vocational training"]
+
+
+def make_long_pdf(path: Path, pages: int, *, title: str) -> Path:
+    """A report of `pages` pages: a numbered heading and three different paragraphs on each page."""
+    from ingest_helpers import paragraph
+
+    texts = []
+    for n in range(1, pages + 1):
+        topic = LONG_TOPICS[n % len(LONG_TOPICS)]
+        texts.append(f"{n}. {topic.capitalize()} in district {n}\n\n" + "\n\n".join(
+            paragraph(LONG_TOPICS[(n + k) % len(LONG_TOPICS)], 3 * n + k) for k in range(3)))
+    return make_pdf(path, texts, title=title)

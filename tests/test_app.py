@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from app_server import SEED_CORPUS, running_app, seeded_settings
 from assistant.answer.feedback import FeedbackRecord, feedback_path, record_feedback
 from assistant.answer.types import Answer, Citation
 from assistant.web.render import chat_message, export_markdown, source_card
-from assistant.web.uploads import UploadMeta, UploadRefused, add_document, parse_year, safe_filename
+from assistant.web.uploads import UploadMeta, UploadRefused, accept_upload, add_document, parse_year, safe_filename
 from ingest.models import Passage
 from ingest.settings import Settings
 
@@ -62,7 +64,8 @@ def test_add_document_refuses_before_touching_the_corpus(tmp_path: Path, name: s
     src = tmp_path / name
     src.write_bytes(data)
     with pytest.raises(UploadRefused, match=reason):
-        add_document(src, file_name=None, meta=UploadMeta(title="T"), settings=settings)
+        pending = accept_upload(src, file_name=None, meta=UploadMeta(title="T"), settings=settings)
+        add_document(pending, settings=settings)
     assert not settings.corpus_dir.exists() and not settings.data_dir.exists()
 
 
@@ -204,6 +207,29 @@ def _corrupt_pdf(path: Path) -> Path:
     return path
 
 
+def _job(client, job_id: int) -> dict:
+    return next(j for j in client.predict(api_name="/ingest_status") if j["id"] == job_id)
+
+
+def _queue(client, src: Path, save_as: str = "", title: str = "", organisation: str = "", year: str = "") -> tuple[str, int | None]:
+    """Upload a file; the message and the id of its queued job (None when refused at once)."""
+    from gradio_client import handle_file
+
+    message, _ = client.predict(handle_file(src), save_as, title, organisation, year, api_name="/upload")
+    found = re.search(r"Upload (\d+);", message)
+    return message, int(found[1]) if found else None
+
+
+def _finished(client, job_id: int, *, polls: int = 2400) -> dict:
+    """The job once it is added or refused (polled twice a second; the test's timeout bounds the wait)."""
+    for _ in range(polls):
+        job = _job(client, job_id)
+        if job["state"] in ("added", "refused"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"upload {job_id} still {job['state']}")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "make", "save_as", "reason"),
@@ -216,16 +242,18 @@ def _corrupt_pdf(path: Path) -> Path:
     ],
 )
 def test_upload_refusals_leave_the_index_unchanged(served, tmp_path, name, make, save_as, reason) -> None:
-    from gradio_client import handle_file
-
     client, settings, _ = served
     src = tmp_path / name
     make(src)
     before_docs = client.predict(api_name="/documents")
     before_files = sorted(p.name for p in settings.corpus_dir.iterdir())
     before_catalog = (settings.corpus_dir / "catalog.yaml").read_text()
-    message, _ = client.predict(handle_file(src), save_as, "A title", "IOM", "2021", api_name="/upload")
-    assert "Not added" in message and reason in message, message
+    message, job_id = _queue(client, src, save_as, "A title", "IOM", "2021")
+    if job_id is None:  # refused by the quick checks, before queueing
+        assert "Not added" in message and reason in message, message
+    else:  # refused when its turn came
+        job = _finished(client, job_id)
+        assert job["state"] == "refused" and reason in job["message"], job
     assert client.predict(api_name="/documents") == before_docs
     assert sorted(p.name for p in settings.corpus_dir.iterdir()) == before_files
     assert (settings.corpus_dir / "catalog.yaml").read_text() == before_catalog
@@ -234,8 +262,6 @@ def test_upload_refusals_leave_the_index_unchanged(served, tmp_path, name, make,
 
 @pytest.mark.slow
 def test_upload_adds_a_document_with_its_metadata(served, tmp_path) -> None:
-    from gradio_client import handle_file
-
     client, settings, _ = served
     src = tmp_path / "Field notes 2023.md"
     src.write_text(
@@ -245,14 +271,46 @@ def test_upload_adds_a_document_with_its_metadata(served, tmp_path) -> None:
         "- Municipal authorities should map recruitment agencies operating in the region and share the "
         "register with the labour inspectorate every six months.\n"
     )
-    message, table = client.predict(handle_file(src), "", "Field notes on labour inspection", "ILO", "2023", api_name="/upload")
-    assert "Added" in message, message
+    message, job_id = _queue(client, src, "", "Field notes on labour inspection", "ILO", "2023")
+    assert "Queued" in message and job_id, message
+    job = _finished(client, job_id)
+    assert job["state"] == "added" and "Added" in job["message"], job
     docs = {d["file"]: d for d in client.predict(api_name="/documents")}
     doc = docs["Field-notes-2023.md"]
     assert (doc["title"], doc["organisation"], doc["year"]) == ("Field notes on labour inspection", "ILO", 2023)
     assert doc["passages"] >= 1 and (settings.corpus_dir / "Field-notes-2023.md").exists()
+    assert job["doc_id"] == doc["doc_id"] and job["progress"]["stage"] == "done"
+    assert job["progress"]["passages_embedded"] == doc["passages"] == job["passages"]
+    report = client.predict(doc["doc_id"], api_name="/document_report")
+    assert report["passages"] == doc["passages"] and report["passages_by_kind"]
     _, citations = _ask(client, "Who should labour inspectors train with?", filters={"doc_ids": [doc["doc_id"]]})
     assert citations and citations[0]["organisation"] == "ILO"
+
+
+@pytest.mark.slow
+def test_two_uploads_queue_and_both_are_ingested_in_order(served, tmp_path) -> None:
+    client, _, _ = served
+    files = []
+    for n, topic in enumerate(["safe migration counselling", "reintegration grants"], start=1):
+        src = tmp_path / f"queued-{n}.md"
+        src.write_text(f"# Queued note {n} on {topic}\n\n" + "\n\n".join(
+            f"Observation {k} on {topic}: partners in district {k + n} reported that {topic} worked best when "
+            f"municipal staff and civil society met every month and shared their case lists." for k in range(12)))
+        files.append(src)
+    (first_message, first), (second_message, second) = _queue(client, files[0]), _queue(client, files[1])
+    assert first and second and second > first, (first_message, second_message)
+    assert "1 ahead of it" in second_message, second_message  # the first is still being ingested
+    seen = []
+    while True:  # watch the queue: the second never starts before the first is in
+        jobs = {j["id"]: j for j in client.predict(api_name="/ingest_status")}
+        seen.append((jobs[first]["state"], jobs[second]["state"]))
+        if jobs[second]["state"] in ("added", "refused"):
+            break
+        time.sleep(0.3)
+    assert all(b == "queued" for a, b in seen if a in ("queued", "ingesting")), seen
+    assert (jobs[first]["state"], jobs[second]["state"]) == ("added", "added"), jobs
+    files_indexed = {d["file"] for d in client.predict(api_name="/documents")}
+    assert {"queued-1.md", "queued-2.md"} <= files_indexed
 
 
 @pytest.mark.slow

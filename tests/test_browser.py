@@ -95,3 +95,63 @@ def test_ask_shows_answer_with_source_cards_and_records_feedback(app_url, page) 
     page.locator("#feedback-status").get_by_text("recorded").wait_for(timeout=30_000)
     record = json.loads(feedback_path(settings).read_text().splitlines()[-1])
     assert record["rating"] == "up" and record["question"] == QUESTION and "[1]" in record["answer"]
+
+
+REPORT_PAGES = 140
+REPORT_TITLE = "Synthetic field report on shelter monitoring"
+
+
+def test_chat_answers_while_an_upload_is_being_ingested(app_url, page, tmp_path, monkeypatch) -> None:
+    """Upload a 140-page PDF; while it is being read (held halfway, so the test does not race the machine's speed)
+    the progress shows in the Documents tab and chat answers with citations; then the document is listed."""
+    import threading
+
+    from fixtures_docs import make_long_pdf
+    from gradio_client import Client
+
+    from ingest.progress import ProgressTracker
+
+    url, _ = app_url
+    pdf = make_long_pdf(tmp_path / "field-report.pdf", REPORT_PAGES, title=REPORT_TITLE)
+    halfway, release, page_read = threading.Event(), threading.Event(), ProgressTracker.page
+
+    def held_page(self, file: str, number: int, total: int) -> None:
+        page_read(self, file, number, total)
+        if file == pdf.name and number == total // 2:
+            halfway.set()
+            release.wait(300)
+
+    monkeypatch.setattr(ProgressTracker, "page", held_page)
+    try:
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_role("tab", name="Documents").click()
+        page.locator("#upload-file input[type=file]").set_input_files(str(pdf))
+        page.get_by_role("button", name="Add to corpus").click()
+        page.locator("#upload-result").get_by_text("Queued").wait_for(timeout=60_000)
+        assert halfway.wait(300)
+        progress = page.locator("#ingest-progress")
+        progress.get_by_text(f"{REPORT_PAGES // 2} of {REPORT_PAGES} pages").wait_for(timeout=30_000)
+        assert progress.locator("progress").count() == 1 and "Ingesting field-report.pdf" in progress.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "upload-progress.png"), full_page=True)
+
+        page.get_by_role("tab", name="Ask").click()
+        page.locator("#question textarea").fill(QUESTION)
+        page.locator("#ask-button").click()
+        page.locator("#chat details.source-card").first.wait_for(state="attached", timeout=180_000)
+        assert "[1]" in page.locator("#chat [data-testid='bot']").last.inner_text()
+        job = Client(url, verbose=False).predict(api_name="/ingest_status")[-1]
+        assert job["file_name"] == pdf.name and job["state"] == "ingesting", job  # answered during the ingestion
+        assert job["progress"]["pages_read"] == REPORT_PAGES // 2
+    finally:
+        release.set()
+
+    page.get_by_role("tab", name="Documents").click()
+    table = page.locator("#documents-table")
+    table.get_by_text(REPORT_TITLE).first.wait_for(timeout=600_000)
+    page.locator("#ingest-progress").get_by_text("Added").wait_for(timeout=30_000)
+    table.get_by_text(REPORT_TITLE).first.click()
+    report = page.locator("#document-report")
+    report.get_by_text("Ingestion report").wait_for(timeout=30_000)
+    assert str(REPORT_PAGES) in report.inner_text() and "With a section path" in report.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "upload-done.png"), full_page=True)

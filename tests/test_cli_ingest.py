@@ -139,7 +139,7 @@ class Watched:
             self.err += chunk.decode("utf-8", "replace")
 
     def progress(self) -> tuple[int, int]:
-        found = re.findall(r"(\d+)/(\d+)", self.err)
+        found = re.findall(r"embedding: *\d+%\|[^|]*\| *(\d+)/(\d+)", self.err)  # the embedding bar's counts
         return (int(found[-1][0]), int(found[-1][1])) if found else (0, 0)
 
     def wait_for(self, condition, timeout: float = 300) -> bool:

@@ -13,6 +13,7 @@ import pytest
 from ingest import pipeline, write
 from ingest.embed import model_identity
 from ingest.lock import IngestLocked, ingest_lock
+from ingest.progress import ProgressTracker
 from ingest.models import Filters
 from ingest.pipeline import ingest_paths
 from ingest.snapshot.build import load_or_build_keyword
@@ -253,7 +254,7 @@ def test_a_waiting_ingestion_runs_after_the_first_finishes(small_corpus, tmp_set
 def test_progress_goes_to_stderr(small_corpus, tmp_settings, capfd):
     ingest_paths([small_corpus], settings=tmp_settings, progress=True)
     err = capfd.readouterr().err
-    assert "embedding" in err and "sparse" in err and "indexed hotline:" in err
+    assert "reading" in err and "embedding" in err and "indexed hotline:" in err
 
 
 @pytest.mark.slow
@@ -297,3 +298,16 @@ def test_groups_cut_at_the_passage_count():
     docs = [(f"d{i}", [object()] * n) for i, n in enumerate([3, 2, 4, 1, 1])]
     assert [[d for d, _ in g] for g in write.groups(docs, passages=5)] == [["d0", "d1"], ["d2", "d3"], ["d4"]]
     assert [len(g) for g in write.groups(docs, passages=1)] == [1, 1, 1, 1, 1]
+
+
+def test_pipeline_reports_its_progress_to_a_tracker(small_corpus, tmp_settings):
+    seen = []
+    tracker = ProgressTracker(on_change=seen.append)
+    summary = ingest_paths([small_corpus], settings=tmp_settings, progress=False, tracker=tracker)
+    done = tracker.snapshot()
+    assert done.stage == "done" and done.files == done.files_read == 3
+    assert done.passages_embedded == done.passages == summary.passages and done.documents_indexed == summary.added
+    stages = [s.stage for s in seen]
+    assert stages.index("reading") < stages.index("embedding") < stages.index("done")
+    embedded = [s.passages_embedded for s in seen if s.stage == "embedding"]
+    assert embedded == sorted(embedded) and embedded[-1] == summary.passages

@@ -19,8 +19,11 @@ from assistant.answer.feedback import FeedbackRecord, Rating, record_feedback
 from assistant.answer.types import Answer, parse_role
 from assistant.web.context import AppContext
 from assistant.web.render import export_markdown, rows_to_csv
-from assistant.web.uploads import UploadMeta, UploadRefused, UploadResult, add_document, parse_year
+from assistant.web.ingest_queue import UploadJob
+from assistant.web.uploads import UploadMeta, UploadRefused, UploadResult, accept_upload, add_document, parse_year
 from ingest.models import Filters
+from ingest.progress import ProgressTracker
+from ingest.store import DocRecord
 
 
 class DocumentRow(BaseModel):
@@ -114,18 +117,33 @@ def upload(
     title: str = "",
     organisation: str = "",
     year: str | int | float | None = None,
-) -> UploadResult:
-    """Add one uploaded file to the corpus and the index; raises UploadRefused with a clear reason."""
+) -> UploadJob:
+    """Check an uploaded file and queue it for ingestion in the background; returns the queued job.
+
+    Raises UploadRefused with a clear reason when a quick check fails (nothing is queued then)."""
     if not path:
         raise UploadRefused("Choose a file to upload first.")
     src = Path(path)
     meta = UploadMeta(title=(title or "").strip(), organisation=(organisation or "").strip(), year=parse_year(year))
-    known = set(ctx.index.store.manifest())
-    result = add_document(
-        src, file_name=(file_name or "").strip() or src.name, meta=meta, settings=ctx.settings, known_doc_ids=known
-    )
-    ctx.refresh()
-    return result
+    jobs = ctx.ingest_queue
+    pending = accept_upload(src, file_name=(file_name or "").strip() or src.name, meta=meta, settings=ctx.settings,
+                            taken_names=jobs.waiting_names(), known_doc_ids=set(ctx.index.store.manifest()))
+
+    def work(tracker: ProgressTracker) -> UploadResult:
+        known = set(ctx.index.store.manifest())
+        return add_document(pending, settings=ctx.settings, known_doc_ids=known, tracker=tracker)
+
+    return jobs.submit(pending.file_name, work)
+
+
+def ingest_status(ctx: AppContext) -> list[UploadJob]:
+    """Every upload of this server process, oldest first, with its state and progress."""
+    return ctx.ingest_queue.jobs()
+
+
+def document_report(ctx: AppContext, doc_id: str) -> DocRecord | None:
+    """A document's record with its ingestion report, or None when it is not indexed."""
+    return ctx.index.store.manifest().get(doc_id)
 
 
 def feedback(

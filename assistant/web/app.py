@@ -5,7 +5,10 @@ Named API endpoints (for gradio_client and scripts), each a thin wrapper over as
   /coverage  (text, filters_json) -> rows
   /documents () -> rows
   /feedback  (rating, question, answer, citations_json, role) -> message
-  /upload    (file, file_name, title, organisation, year) -> (message, documents_table)  [the UI's form]
+  /upload    (file, file_name, title, organisation, year) -> (message, documents_table)  [the UI's form; returns
+             once the file is queued: it is ingested in the background]
+  /ingest_status () -> uploads of this server (id, file_name, state, message, progress, doc_id, passages)
+  /document_report (doc_id) -> that document's ingestion report ({} when not indexed)
 """
 
 from __future__ import annotations
@@ -66,6 +69,17 @@ def _register_api(ctx: AppContext) -> None:
         path = api.feedback(ctx, rating=rating, question=question, answer=answer, citations=citations, role=role)
         return f"Feedback recorded in {path.name}"
 
+    def ingest_status() -> list:
+        """The uploads of this server, oldest first: state (queued, ingesting, added, refused) and progress."""
+        return [job.model_dump() for job in api.ingest_status(ctx)]
+
+    def document_report(doc_id: str) -> dict:
+        """A document's ingestion report (pages, furniture removed, footnotes, tables, passages by kind)."""
+        record = api.document_report(ctx, doc_id)
+        return record.report.model_dump() if record else {}
+
+    gr.api(ingest_status, api_name="ingest_status")
+    gr.api(document_report, api_name="document_report")
     gr.api(ask, api_name="ask", concurrency_id="answer", concurrency_limit=ctx.settings.server.answer_concurrency)
     gr.api(coverage, api_name="coverage", concurrency_id="answer")
     gr.api(documents, api_name="documents")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from assistant.evidence.map import theme_label
+from assistant.web.ingest_queue import IngestQueue
 from ingest.models import Passage
 from ingest.settings import Settings
 from ingest.themes import Taxonomy, TaxonomyError, load_taxonomy
@@ -41,6 +42,7 @@ class AppContext:
         self._lock = threading.RLock()
         self._passages: dict[str, Passage] = {}
         self._fingerprint: str | None = None
+        self._queue: IngestQueue | None = None
 
     @property
     def index(self) -> SearchIndex:
@@ -53,10 +55,20 @@ class AppContext:
                     self._index = SearchIndex.open(self.settings)
         return self._index
 
+    @property
+    def ingest_queue(self) -> IngestQueue:
+        """The one background worker that ingests uploads; each finished one swaps in the new index."""
+        if self._queue is None:
+            with self._lock:
+                if self._queue is None:
+                    self._queue = IngestQueue(on_added=self.refresh)
+        return self._queue
+
     def refresh(self) -> None:
-        """Pick up documents added since the index was opened (keyword index and passage lookup)."""
+        """Pick up documents added since the index was opened (keyword index and passage lookup). The new snapshot
+        is built while queries keep reading the old one, then swapped in at once."""
+        self.index.refresh()
         with self._lock:
-            self.index.refresh()
             self._fingerprint = None
 
     def passages(self) -> dict[str, Passage]:

@@ -1,4 +1,5 @@
-"""Turning answers and coverage rows into what people read and download: chat HTML, Markdown, CSV."""
+"""Turning answers, coverage rows, uploads and ingestion reports into what people read and download: chat HTML,
+Markdown, CSV."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from assistant.answer.types import Answer, Citation
+from assistant.web.ingest_queue import UploadJob
 from ingest.models import Filters, Passage
+from ingest.progress import IngestProgress
+from ingest.store import DocRecord
 
 KIND_LABELS = {
     "lesson": "lesson learned",
@@ -19,6 +23,7 @@ KIND_LABELS = {
     "good_practice": "good practice",
     "challenge": "challenge",
     "table_row": "table row",
+    "footnote": "footnote",
     "text": "text",
 }
 
@@ -138,3 +143,46 @@ def rows_to_csv(rows: list[dict[str, object]], *, columns: list[str]) -> str:
     for row in rows:
         writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
     return out.getvalue()
+
+
+def _stage_bar(progress: IngestProgress) -> str:
+    """A native progress bar for the current stage (pages while reading, passages while embedding)."""
+    done, total = ((progress.pages_read, progress.pages) if progress.stage == "reading"
+                   else (progress.passages_embedded, progress.passages))
+    return f'<progress value="{done}" max="{max(total, 1)}"></progress>' if total else "<progress></progress>"
+
+
+def ingest_status_html(jobs: list[UploadJob], *, recent: int = 3) -> str:
+    """The uploads being ingested (with a progress bar), those queued, and the last few finished."""
+    lines = []
+    for job in jobs:
+        name = html.escape(job.file_name, quote=False)
+        if job.state == "ingesting":
+            lines.append(f'<div class="ingest-job ingesting"><b>Ingesting {name}</b> {_stage_bar(job.progress)} '
+                         f'<span class="ingest-line">{html.escape(job.progress.line())}</span></div>')
+        elif job.state == "queued":
+            lines.append(f'<div class="ingest-job queued">⏳ <b>{name}</b> is queued behind the upload before it.</div>')
+    for job in [j for j in jobs if j.finished][-recent:]:
+        mark = "✅ Added" if job.state == "added" else "❌ Not added"
+        lines.append(f'<div class="ingest-job {job.state}">{mark}: {html.escape(job.message, quote=False)}</div>')
+    return "\n".join(lines) or '<div class="ingest-job idle">No upload is being ingested.</div>'
+
+
+def _page_list(pages: list[int]) -> str:
+    return ", ".join(map(str, pages)) or "none"
+
+
+def report_markdown(record: DocRecord) -> str:
+    """A document's ingestion report as a Markdown table (what reading found, and the passages it became)."""
+    r = record.report
+    kinds = ", ".join(f"{KIND_LABELS.get(kind, kind)} {n}" for kind, n in r.passages_by_kind.items()) or "none"
+    rows = [
+        ("Pages", r.pages or "(no pages)"), ("Pages without text (no OCR)", _page_list(r.pages_without_text)),
+        ("Table-of-contents pages left out", _page_list(r.toc_pages)),
+        ("Header/footer lines removed", r.header_footer_lines),
+        ("Headings", f"{r.headings}{' (from the PDF bookmarks)' if r.outline else ''}"),
+        ("Footnotes", r.footnotes), ("Tables", r.tables), ("Passages", r.passages), ("Passages by kind", kinds),
+        ("With a section path", f"{r.section_share:.0%}"), ("Parse time", f"{r.parse_seconds:.1f} s"),
+    ]
+    body = "\n".join(f"| {label} | {value} |" for label, value in rows)
+    return f"#### Ingestion report: {record.meta.title}\n`{record.doc_id}`\n\n| | |\n|---|---|\n{body}"

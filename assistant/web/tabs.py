@@ -11,6 +11,7 @@ from assistant.answer.types import ROLES, Answer, parse_role
 from assistant.web import api
 from assistant.web.briefs import last_answer_docx
 from assistant.web.context import AppContext
+from assistant.web.ingest_panel import document_report_view, ingest_status_panel
 from assistant.web.render import chat_message
 from assistant.web.uploads import UploadRefused
 from ingest.models import Filters, Kind
@@ -205,7 +206,8 @@ def document_table(ctx: AppContext) -> list[list]:
 
 
 def documents_tab(ctx: AppContext, filter_dropdowns: list[gr.Dropdown]) -> gr.Dataframe:
-    """The indexed documents, and a form to add one; returns the documents table (filled on page load)."""
+    """The indexed documents (select one for its ingestion report), and a form to add one, ingested in the
+    background with its progress shown; returns the documents table (filled on page load)."""
     table = gr.Dataframe(
         headers=DOC_HEADERS, wrap=True, interactive=False, elem_id="documents-table",
         column_widths=["30%", "10%", "5%", "12%", "7%", "9%", "9%", "7%", "11%"],
@@ -217,7 +219,7 @@ def documents_tab(ctx: AppContext, filter_dropdowns: list[gr.Dropdown]) -> gr.Da
             "Metadata is optional: missing fields are guessed from the text."
         )
         with gr.Row():
-            file = gr.File(label="File", file_count="single", type="filepath", scale=2)
+            file = gr.File(label="File", file_count="single", type="filepath", scale=2, elem_id="upload-file")
             with gr.Column(scale=3):
                 title = gr.Textbox(label="Title")
                 with gr.Row():
@@ -226,19 +228,20 @@ def documents_tab(ctx: AppContext, filter_dropdowns: list[gr.Dropdown]) -> gr.Da
                     file_name = gr.Textbox(label="Save as (file name)", placeholder="keep the uploaded name")
         add = gr.Button("Add to corpus", variant="primary")
         result = gr.Markdown(elem_id="upload-result")
+        ingest_status_panel(ctx, [table, *filter_dropdowns], lambda: [document_table(ctx), *refresh_filter_choices(ctx)])
+    document_report_view(ctx, table)
 
-    def do_upload(path, save_as, title_v, org_v, year_v, progress=gr.Progress(track_tqdm=True)):
-        progress(0, desc="Checking the file")
+    def do_upload(path, save_as, title_v, org_v, year_v):
         try:
-            done = api.upload(ctx, path, file_name=save_as, title=title_v, organisation=org_v, year=year_v)
-            message = f"✅ **Added.** {done.message}"
+            job = api.upload(ctx, path, file_name=save_as, title=title_v, organisation=org_v, year=year_v)
+            ahead = ctx.ingest_queue.ahead_of(job.id)
+            message = (f"⏳ **Queued.** {job.message} Upload {job.id}; {ahead} ahead of it. Chat keeps answering "
+                       "from the current documents meanwhile; progress is shown below.")
         except UploadRefused as exc:
             message = f"❌ **Not added.** {exc}"
         return message, document_table(ctx)
 
-    add.click(
-        do_upload, [file, file_name, title, organisation, year], [result, table],
-        api_name="upload", concurrency_id="ingest", concurrency_limit=1,
-    ).then(lambda: refresh_filter_choices(ctx), None, filter_dropdowns, api_visibility="private")
+    add.click(do_upload, [file, file_name, title, organisation, year], [result, table],
+              api_name="upload", concurrency_id="upload", concurrency_limit=1)
     refresh.click(lambda: document_table(ctx), None, [table], api_visibility="private")
     return table

@@ -50,7 +50,8 @@ def parse_reports(folder: Path, settings, *, files: int = 0) -> tuple[list, dict
     from ingest.clean import clean_document
     from ingest.load import load_file
     from ingest.passages import make_passages
-    from ingest.pipeline import expand_paths, folder_catalogs
+    from ingest.catalog import folder_catalogs
+    from ingest.pipeline import expand_paths
     from ingest.structure import parse_blocks
 
     paths, _, _ = expand_paths([folder])
