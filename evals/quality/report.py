@@ -183,7 +183,7 @@ def _definitions(r: EvalReport) -> list[str]:
         "- refusal P/R: precision of `Retrieval.refused` and recall over unanswerable questions; false refusals: "
         "share of answerable questions refused. The baselines never refuse (precision n/a, recall 0).",
         "- ms/query: mean wall time of one retrieval on this machine, query embedding included, models warm.",
-        "- Lessons runs over its own index of the corpus (built under `<data_dir>/eval`), the baselines over the "
+        "- Lessons runs over its own index of the corpus folders (under `<data_dir>/eval`), the baselines over the "
         "raw files via `SimpleDirectoryReader` + `SentenceSplitter()` defaults (1024 tokens, overlap 200).",
     ]
     for s in r.systems:
