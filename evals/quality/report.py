@@ -142,11 +142,15 @@ def _penalty_fits(r: EvalReport) -> list[str]:
 
 
 def _splits(r: EvalReport) -> list[str]:
-    out = ["", f"hit@5 / MRR@{r.k} on each split (tuning results can be tuned towards; the test split is the "
-           "held-out estimate):", "", "| system | tuning | test | all |", "|---|---:|---:|---:|"]
+    out = ["", f"hit@5 / MRR@{r.k}, and for Lessons refusal P / R, on each split (tuning results can be tuned "
+           "towards; the test split is the held-out estimate):", "", "| system | tuning | test | all |",
+           "|---|---:|---:|---:|"]
     for s in r.systems:
-        cells = [s.summary(split) for split in ("tuning", "test", "all")]
-        out.append(f"| {s.label} | " + " | ".join(f"{m.hit5:.3f} / {m.mrr10:.3f}" for m in cells) + " |")
+        cells = []
+        for m in (s.summary(split) for split in ("tuning", "test", "all")):
+            refusal = f"; {_f(m.refusal_precision, 2)} / {_f(m.refusal_recall, 2)}" if s.kind == "lessons" else ""
+            cells.append(f"{m.hit5:.3f} / {m.mrr10:.3f}{refusal}")
+        out.append(f"| {s.label} | " + " | ".join(cells) + " |")
     return out
 
 
