@@ -36,7 +36,7 @@ def test_ingest_then_stats(small_corpus, tmp_path, capsys):
     assert f"e5: {model_identity('e5')}" in text
     for doc_id, rec in store.manifest().items():
         assert re.search(rf"\b{rec.passages}\s+{re.escape(rec.meta.title)}\s+\[{doc_id}\]", text)
-    assert "passages by kind:" in text and re.search(r"\d+\s+text", text)
+    assert "passages by kind:" in text and re.search(r"\d+\s+finding", text)  # each paragraph opens "Finding n ...:"
 
     assert main(["stats", "--json", "--data-dir", str(data)]) == 0
     stats = json.loads(capsys.readouterr().out)
