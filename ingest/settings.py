@@ -162,7 +162,7 @@ class AnswerSettings(BaseModel):
     # a passage of no telling kind joins the supporting evidence only when its score is this share of the first's
     other_score_ratio: float = 1.01
     lead_chars: int = 600
-    answer_chars: int = 1400  # quotes only: the source list comes on top, so the whole answer stays near 1,500
+    answer_chars: int = 1500  # the whole answer: quotes, their notes and the source list
 
 
 class CoverageSettings(BaseModel):

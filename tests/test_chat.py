@@ -160,12 +160,13 @@ def test_configured_but_unavailable_llm_falls_back(tmp_path):
 
 def test_stream_answer_grows_then_ends_with_the_same_answer_as_answer_question():
     recorder = Recorder(private_sector_retrieval())
-    items = list(stream_answer(PRIVATE, index=fake_index(), settings=SETTINGS, retriever=recorder))
+    roomy = SETTINGS.model_copy(update={"answer": AnswerSettings(answer_chars=4000)})  # several lines to stream
+    items = list(stream_answer(PRIVATE, index=fake_index(), settings=roomy, retriever=recorder))
     texts, final = items[:-1], items[-1]
     assert isinstance(final, Answer) and len(texts) >= 3 and all(isinstance(t, str) for t in texts)
     for a, b in zip(texts, texts[1:], strict=False):
         assert b.startswith(a) and len(b) > len(a)
-    assert final == answer_question(PRIVATE, index=fake_index(), settings=SETTINGS, retriever=recorder)
+    assert final == answer_question(PRIVATE, index=fake_index(), settings=roomy, retriever=recorder)
 
 
 def test_stream_answer_with_llm_streams_checked_text():

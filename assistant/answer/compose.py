@@ -165,23 +165,29 @@ def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, a
             items.remove(first_rec)
             items.insert(0, first_rec)
     lead, used = [items[0]], len(display_quote(items[0].quote))
+    whole = used + _source_chars(items[0])  # the whole answer: quotes and their source lines
     top = items[0].hit.score
     for it in items[1 : settings.lead_quotes]:
         size = len(display_quote(it.quote))
         if top <= 0 or it.hit.score < settings.lead_score_ratio * top or used + size > settings.lead_chars:
             break
         lead.append(it)
-        used += size
+        used, whole = used + size, whole + size + _source_chars(it)
     support = []
     for group in GROUP_ORDER[role]:
         for it in items:
             strong = group != OTHER or (top > 0 and it.hit.score >= settings.other_score_ratio * top)
             if it.group == group and strong and it not in lead:
-                size = len(display_quote(it.quote))
-                if used + size <= settings.answer_chars:
+                size = len(display_quote(it.quote)) + _source_chars(it)
+                if whole + size <= settings.answer_chars:
                     support.append(it)
-                    used += size
+                    whole += size
     return lead, support
+
+
+def _source_chars(it: Item) -> int:
+    """What citing an item adds besides its quote: its line's marks and notes, and its line in the source list."""
+    return len(format_sources([make_citation(99, it.hit.passage, "")])) + 12
 
 
 def _label(passage: Passage, field: str) -> str:
