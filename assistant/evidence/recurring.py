@@ -3,8 +3,8 @@ stored e5 vectors (multilingual: a Norwegian and an English recommendation meet 
 
 Two rows join when their cosine (less the corpus's mean recommendation vector) reaches `tracker.recurring_similarity` (set on evals/quality/recurring_pairs.yaml)
 and they belong to different evaluations (or, without an evaluation id, different documents): a brief repeating
-its own report is not a recommendation coming back. Groups are the connected rows; a group spans at least two
-evaluations.
+its own report is not a recommendation coming back. A group holds rows that are all close to each other and come from
+different evaluations (complete linkage: no chain of near neighbours drifts from one topic to another).
 """
 
 from __future__ import annotations
@@ -38,13 +38,6 @@ def corpus_mean(vectors: Mapping[str, np.ndarray]) -> np.ndarray | None:
     return unit_rows(np.stack([np.asarray(v, dtype=np.float32) for v in vectors.values()])).mean(axis=0)
 
 
-def _find(parent: list[int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
-
-
 def recurring_groups(rows: list[RecommendationRow], vectors: Mapping[str, np.ndarray], *,
                      threshold: float, center: bool = True) -> list[RecurringGroup]:
     """Groups of recommendations from at least two evaluations that say the same thing, most evaluations first
@@ -54,17 +47,18 @@ def recurring_groups(rows: list[RecommendationRow], vectors: Mapping[str, np.nda
         return []
     sims = similarities(np.stack([vectors[r.id] for r in kept]), mean=corpus_mean(vectors) if center else None)
     keys = np.array([evaluation_key(r) for r in kept])
-    pairs = np.argwhere(np.triu(sims >= threshold, k=1) & (keys[:, None] != keys[None, :]))
-    parent = list(range(len(kept)))
-    weakest: dict[int, float] = {}
-    for i, j in pairs:
-        a, b = _find(parent, int(i)), _find(parent, int(j))
-        low = min(weakest.get(a, 1.0), weakest.get(b, 1.0), float(sims[i, j]))
-        parent[b] = a
-        weakest[a] = low
-    members: dict[int, list[int]] = {}
-    for i in {int(x) for x in pairs.ravel()}:
-        members.setdefault(_find(parent, i), []).append(i)
+    close = (sims >= threshold) & (keys[:, None] != keys[None, :])
+    pairs = np.argwhere(np.triu(close, k=1))
+    group_of = {i: {i} for i in range(len(kept))}  # complete linkage: every two members close, no chaining
+    for i, j in sorted(pairs.tolist(), key=lambda ij: -sims[ij[0], ij[1]]):
+        a, b = group_of[i], group_of[j]
+        if a is b or not all(close[x, y] for x in a for y in b):
+            continue
+        a |= b
+        for x in b:
+            group_of[x] = a
+    members = {id(g): sorted(g) for g in group_of.values() if len(g) > 1}
+    weakest = {key: float(min(sims[x, y] for x in idx for y in idx if x < y)) for key, idx in members.items()}
     groups = []
     for root, idx in members.items():
         idx = sorted(idx)
