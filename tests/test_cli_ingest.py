@@ -223,8 +223,10 @@ def test_concurrent_ingestions_never_interleave(tmp_path):
     data = str(tmp_path / "data")
     first = Watched("ingest", str(corpus), "--data-dir", data)
     assert first.wait_for(lambda w: "embedding" in w.err)  # it holds the lock now
+    first.proc.send_signal(signal.SIGSTOP)  # and keeps it, however fast the engine embeds
     waiting = Watched("ingest", str(corpus), "--data-dir", data, "--wait", "600")
     refused_code, _ = Watched("ingest", str(corpus), "--data-dir", data, "--wait", "0.5").finish()
+    first.proc.send_signal(signal.SIGCONT)
     first_code, first_out = first.finish()
     waiting_code, waiting_out = waiting.finish()
     assert refused_code == 2
@@ -240,6 +242,7 @@ def test_refusal_message_names_the_running_pid(tmp_path):
     data = str(tmp_path / "data")
     first = Watched("ingest", str(corpus), "--data-dir", data)
     assert first.wait_for(lambda w: "embedding" in w.err)
+    first.proc.send_signal(signal.SIGSTOP)  # holds the lock while the second one asks
     refused = Watched("ingest", str(corpus), "--data-dir", data, "--wait", "0.3")
     code, _ = refused.finish()
     first.proc.send_signal(signal.SIGKILL)
