@@ -6,6 +6,7 @@ Both the named API endpoints and the UI event handlers are thin wrappers over th
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,7 +87,7 @@ def coverage(ctx: AppContext, text: str, *, filters: Filters | None = None) -> l
 def coverage_csv(rows: list[CoverageRow]) -> Path:
     """Write coverage rows to a CSV file for download."""
     text = rows_to_csv([r.model_dump() for r in rows], columns=CSV_COLUMNS)
-    return _write_download("lessons-coverage.csv", text)
+    return _write_download("coverage", ".csv", text)
 
 
 def documents(ctx: AppContext) -> list[DocumentRow]:
@@ -158,13 +159,16 @@ def feedback(
 
 def export_answer(answer: Answer, *, role: str | None = None, filters: Filters | None = None) -> Path:
     """Write an answer with its references as a Markdown file for download."""
-    stem = "-".join(w for w in "".join(c if c.isalnum() else " " for c in answer.question.lower()).split()[:8])
-    return _write_download(f"lessons-{stem or 'answer'}.md", export_markdown(answer, role=role, filters=filters))
+    return _write_download(answer.question or "answer", ".md", export_markdown(answer, role=role, filters=filters))
 
 
-def _write_download(name: str, text: str) -> Path:
-    """A fresh temp file (own folder, readable name) that Gradio can serve."""
-    folder = Path(tempfile.mkdtemp(prefix="lessons-dl-"))
-    path = folder / name
+def download_path(title: str, suffix: str) -> Path:
+    """A fresh file path (own temp folder, a readable name from `title`) that Gradio can serve."""
+    stem = "-".join(re.sub(r"[^\w]+", " ", title.lower()).split()[:8]) or "download"
+    return Path(tempfile.mkdtemp(prefix="lessons-dl-")) / f"lessons-{stem}{suffix}"
+
+
+def _write_download(title: str, suffix: str, text: str) -> Path:
+    path = download_path(title, suffix)
     path.write_text(text, encoding="utf-8")
     return path

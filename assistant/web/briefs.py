@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -12,13 +10,8 @@ import gradio as gr
 from assistant.answer.types import Answer
 from assistant.evidence.brief import items_from_answer, items_from_passages, items_from_rows, write_brief
 from assistant.evidence.tracker import RecommendationRow
+from assistant.web.api import download_path
 from ingest.models import Passage
-
-
-def download_path(title: str, suffix: str) -> Path:
-    """A fresh file path (own temp folder, a readable name from `title`) that Gradio can serve."""
-    stem = "-".join(re.sub(r"[^\w]+", " ", title.lower()).split()[:8]) or "brief"
-    return Path(tempfile.mkdtemp(prefix="lessons-dl-")) / f"lessons-{stem}{suffix}"
 
 
 def answer_docx(answer: Answer) -> Path:

@@ -7,8 +7,6 @@ as CSV and XLSX. The map is computed afresh whenever the tab opens or the column
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 import pandas as pd
@@ -16,6 +14,7 @@ import pandas as pd
 from assistant.evidence.map import (AXES, EvidenceMap, build_map, cell_citations, cell_passages, column_labels,
                                     theme_label)
 from assistant.evidence.map_export import heat_colour, map_table, table_csv, write_xlsx
+from assistant.web.api import download_path
 from assistant.web.context import AppContext
 from assistant.web.render import short_title, source_card
 from ingest.models import Filters, Kind
@@ -49,13 +48,6 @@ def _styled(header: list[str], rows: list[list]):
 
     counts = header[1:]
     return frame.style.map(style, subset=counts).format(lambda n: str(n) if n else GAP, subset=counts)
-
-
-def _download(name: str, write) -> str:
-    """A fresh temp file (own folder, readable name) that Gradio can serve."""
-    path = Path(tempfile.mkdtemp(prefix="lessons-map-")) / name
-    write(path)
-    return str(path)
 
 
 def map_view(ctx: AppContext, by: str, kinds: list[str] | None) -> tuple[EvidenceMap, list[str], list[list]]:
@@ -105,11 +97,11 @@ def map_tab(ctx: AppContext) -> None:
 
     def render(by_value, kind_values):
         emap, header, rows = map_view(ctx, by_value or "document", kind_values)
-        csv_path = _download("lessons-evidence-map.csv",
-                             lambda p: p.write_text(table_csv(header, rows), encoding="utf-8"))
-        xlsx_path = _download("lessons-evidence-map.xlsx", lambda p: write_xlsx(header, rows, p))
-        return (_styled(header, rows), (emap.model_dump(), header, rows), gr.update(value=csv_path, interactive=True),
-                gr.update(value=xlsx_path, interactive=True), HINT, "")
+        csv_path, xlsx_path = download_path("evidence map", ".csv"), download_path("evidence map", ".xlsx")
+        csv_path.write_text(table_csv(header, rows), encoding="utf-8")
+        write_xlsx(header, rows, xlsx_path)
+        return (_styled(header, rows), (emap.model_dump(), header, rows), gr.update(value=str(csv_path), interactive=True),
+                gr.update(value=str(xlsx_path), interactive=True), HINT, "")
 
     def select(state, evt: gr.SelectData):
         if not state or not isinstance(evt.index, (list, tuple)) or evt.index[1] < 1:
