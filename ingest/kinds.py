@@ -31,12 +31,46 @@ VOCABULARY: list[tuple[Kind, str, str, str]] = [  # English, Norwegian, French, 
 ]
 RECOMMENDATION_COLUMN = re.compile(VOCABULARY[3][1], re.IGNORECASE)  # a table column of recommendations
 SECTION_KINDS = [(kind, re.compile(section, re.IGNORECASE)) for kind, section, _, _ in VOCABULARY]
-ITEM_LABEL_KINDS = [(kind, re.compile(rf"^({label})s?\s*((n°|#)?\s*\d+|:)", re.IGNORECASE))
+_LEARNED = r"(\s+(learn(ed|t)|apprises?|tirées?|aprendidas?))?"  # "Lesson learned #2", "Leçon apprise n° 3"
+_NUMBER = r"(n°|nº|no\.?|nr\.?|#)?\s*\d+"
+ITEM_LABEL_KINDS = [(kind, re.compile(rf"^({label})s?{_LEARNED}\s*({_NUMBER}\b|:)", re.IGNORECASE))
                     for kind, _, label, _ in VOCABULARY]  # "Recommendation 3", "RECOMMENDATION:", "Leçon n° 2"
+# a line that is nothing but an item's label: "Lesson learned #4", "RECOMMENDATION", "Tilråding 2:" (a bare word
+# only in the singular: "Recommendations" alone on a line is a heading's word, not one item's label)
+ITEM_LABEL_LINES = [(kind, re.compile(rf"^\s*({label})(s?{_LEARNED}\s*{_NUMBER}|{_LEARNED})\s*[:.]?\s*$",
+                                      re.IGNORECASE)) for kind, _, label, _ in VOCABULARY]
+# a caption names a table or figure; it is no item of the section it stands in ("Tableau n°10 : Recommandations")
+CAPTION = re.compile(rf"^(table|tableau|tabla|tabell|tabelle|cuadro|figure|figura|figur|graph|graphique|gráfico|"
+                     rf"diagram|chart|box|encadré)\s*{_NUMBER}\b", re.IGNORECASE)
 _GROUPING_ORDER = (Kind.recommendation, Kind.lesson, Kind.good_practice, Kind.challenge, Kind.finding)  # first wins
 GROUPING_KINDS = sorted(((kind, re.compile(words, re.IGNORECASE)) for kind, _, _, words in VOCABULARY),
                         key=lambda pair: _GROUPING_ORDER.index(pair[0]))
+
+
+def label_kind(text: str) -> Kind | None:
+    """The kind an item's own label gives it: a text opening with "Recommendation 3" / "LESSON:", or whose first
+    line is a bare label ("RECOMMENDATION", "Lesson learned #4"); None when it opens with no label."""
+    first = text.split("\n", 1)[0]
+    for (kind, opening), (_, line) in zip(ITEM_LABEL_KINDS, ITEM_LABEL_LINES):
+        if opening.match(text) or line.match(first):
+            return kind
+    return None
+
+
 FORM_SECTION = re.compile(r"questionnaire|survey form|interview guide|spørjeskjema|spørreskjema", re.IGNORECASE)
+
+
+def section_kind(section: list[str]) -> Kind:
+    """The kind a section's paragraphs carry, from its innermost matching heading (text when none)."""
+    if any(FORM_SECTION.search(h) for h in section):
+        return Kind.text
+    for heading in reversed(section):
+        if sum(1 for _, pattern in GROUPING_KINDS if pattern.search(heading)) > 1:
+            return Kind.text  # "Conclusions and recommendations": its paragraphs say by their own label what they are
+        for kind, pattern in SECTION_KINDS:
+            if pattern.search(heading):
+                return kind
+    return Kind.text
 
 
 def grouping_kind(headings: list[str]) -> Kind | None:

@@ -150,6 +150,7 @@ class Block(BaseModel):
     start: int  # offsets into the cleaned text
     end: int
     fields: dict[str, str] = Field(default_factory=dict)  # lesson fields or table columns
+    item: str = ""  # the item (recommendation, lesson, ...) it is or belongs to: where that item opens; "" = none
 
 
 class Passage(BaseModel):

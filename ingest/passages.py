@@ -3,6 +3,10 @@
 Rules, in order of precedence:
 - structure beats size: a lesson, a table row and a list item that is a recommendation, finding, lesson,
   good practice or challenge is a passage of its own however short (split at sentences only when over max_words);
+- an item (`ingest.items`: a labelled or numbered recommendation, lesson, ... with what belongs to it) is one passage
+  up to `item_max_words`, whatever max_words says; beyond it, it splits at sentences like any block, and every
+  passage of the item after its first carries `fields["continues"]` = the id of that first passage (so an item
+  is counted once: recommendation passages without "continues"), as does a part set apart by a footnote;
 - paragraphs (and plain list items) of the same section and kind that follow each other directly in the cleaned
   text merge up to target_words (a group still under min_words may grow to max_words);
 - a block over max_words splits at sentence boundaries, repeating `overlap_sentences` sentences; a passage is
@@ -42,7 +46,7 @@ def _words(text: str) -> int:
 
 
 def _mergeable(doc: Document, block: Block) -> bool:
-    if block.kind == Kind.table_row or block.fields:
+    if block.kind == Kind.table_row or block.fields or block.item:
         return False
     if block.kind in _OWN_PASSAGE and is_list_item(doc.text, block):
         # a bare phrase in a list of findings ("Knowledge transfers") is not a finding on its own
@@ -60,6 +64,12 @@ def _groups(doc: Document, blocks: list[Block], settings: IngestSettings) -> lis
     groups: list[list[Block]] = []
     for block in blocks:
         last = groups[-1] if groups else None
+        if block.item:  # an item's parts stay together, whatever their size; nothing else joins them
+            if last and last[0].item == block.item and _contiguous(doc, last[-1], block):
+                last.append(block)
+            else:
+                groups.append([block])
+            continue
         opens_item = any(pattern.match(block.text) for _, pattern in ITEM_LABEL_KINDS)  # "Recommendation 6: ..."
         if last and not opens_item and _mergeable(doc, block) and all(_mergeable(doc, b) for b in last) \
                 and last[-1].section == block.section and _contiguous(doc, last[-1], block):
@@ -122,25 +132,35 @@ def _language(doc: Document, text: str) -> str:
 def make_passages(doc: Document, blocks: list[Block], *, settings: IngestSettings) -> list[Passage]:
     """Passages of a cleaned document from its blocks, with metadata, offsets, page and per-passage language."""
     pieces: list[tuple[Block, Kind, int, int, str]] = []  # (first block, kind, start, end, text)
+    item_size = settings.model_copy(update={"target_words": settings.item_max_words,
+                                            "max_words": settings.item_max_words})
     for group in _groups(doc, blocks, settings):
         first, last = group[0], group[-1]
         kind = next((b.kind for b in group if b.kind != Kind.text), Kind.text)
         if first.kind in {Kind.lesson, Kind.table_row, Kind.recommendation} and first.fields:
             pieces.append((first, first.kind, first.start, first.end, first.text))
             continue
+        size = item_size if first.item else settings
         total = normalise(doc.text[first.start:last.end])
-        spans = [(first.start, last.end)] if _words(total) <= settings.max_words else \
-            _windows(doc, first.start, last.end, settings)
+        spans = [(first.start, last.end)] if _words(total) <= size.max_words else \
+            _windows(doc, first.start, last.end, size)
         for s, e in spans:
             pieces.append((first, kind, s, e, normalise(doc.text[s:e])))
     passages: list[Passage] = []
+    heads: dict[str, str] = {}  # item key -> id of the passage that opens it
     for block, kind, start, end, text in pieces:
         if not text or is_boilerplate(text) or (kind == Kind.text and _words(text) < 3):
             continue
+        fields = dict(block.fields)
+        if block.item in heads:
+            fields["continues"] = heads[block.item]  # the same item, beyond item_max_words or past a footnote
+        passage_id = Passage.make_id(doc.doc_id, len(passages), text)
+        if block.item:
+            heads.setdefault(block.item, passage_id)
         passages.append(Passage(
-            id=Passage.make_id(doc.doc_id, len(passages), text), doc_id=doc.doc_id, title=doc.meta.title,
+            id=passage_id, doc_id=doc.doc_id, title=doc.meta.title,
             organisation=doc.meta.organisation, year=doc.meta.year, countries=list(doc.meta.countries),
             language=_language(doc, text), doc_type=doc.meta.doc_type.value, evaluation=doc.meta.evaluation,
             section=" > ".join(block.section),
-            kind=kind, page=doc.page_at(start), text=text, start=start, end=end, fields=dict(block.fields)))
+            kind=kind, page=doc.page_at(start), text=text, start=start, end=end, fields=fields))
     return passages

@@ -31,6 +31,9 @@ class IngestSettings(BaseModel):
     target_words: int = Field(160, description="paragraphs of one section merge up to this")
     max_words: int = Field(250, description="a block over this splits at sentence boundaries")
     overlap_sentences: int = Field(1, description="sentences repeated across a split")
+    item_max_words: int = Field(600, description="a recommendation, lesson, finding, ... item (with its explanation "
+                                                 "and follow-up list) is one passage up to this many words; beyond "
+                                                 "it, the parts after the first carry fields['continues']")
     matrix_repeat_words: int = Field(20, description="a management-response matrix's cell of this many words or "
                                                      "more written again (a title block on every page) is read once")
     batch_size: int = 32

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ingest.items import mark_items
+from ingest.kinds import CAPTION, ITEM_LABEL_LINES, MATRIX_RECOMMENDATION, SECTION_KINDS, label_kind, section_kind
 from ingest.kinds import FORM_SECTION as _FORM_SECTION
-from ingest.kinds import GROUPING_KINDS
-from ingest.kinds import ITEM_LABEL_KINDS as _ITEM_LABEL_KINDS
-from ingest.kinds import SECTION_KINDS as _SECTION_KINDS
 from ingest.matrix import matrix_blocks
 from ingest.models import Block, Kind
 from ingest.tables import is_lesson_table, lesson_blocks, normalise, table_blocks
@@ -62,24 +61,40 @@ def _heading_like(line: str) -> bool:
     return not text.endswith(":") and (caps or numbered or (bool(_ANNEX.match(text)) and len(words) <= 6))
 
 
+def _runs_on(heading: str, lines: list[str], n: int) -> bool:
+    """A '#' line that is the first line of a paragraph set in bold: long, it stops on a lower-case word ("... and")
+    and the next line goes on in lower case."""
+    following = next((line for line in lines[n + 1:] if line.strip()), "")
+    last = heading.split()[-1] if heading.split() else ""
+    return len(heading.split()) >= 8 and last.isalpha() and last.islower() and \
+        following.lstrip("‘'\"“(")[:1].islower()
+
+
 def _units(text: str) -> list[_Unit]:
-    plain = not any(_MD_HEADING.match(line) for line in text.split("\n"))
+    lines = text.split("\n")
+    plain = not any(_MD_HEADING.match(line) for line in lines)
     units: list[_Unit] = []
     current: _Unit | None = None
-    offset = 0
-    for line in text.split("\n"):
+    offset, held = 0, False
+    for n, line in enumerate(lines):
         start, offset = offset, offset + len(line) + 1
         if not line.strip():
-            if current is not None and current.kind != "table":
+            if current is not None and current.kind != "table" and not held:
                 current = None
             continue
+        held = False
         heading = _MD_HEADING.match(line)
         if _FOOTNOTE.match(line):
             current = None
             units.append(_Unit("footnote", [(start, line)]))
+        elif heading and _runs_on(heading.group(2), lines, n):
+            current, held = _Unit("para", [(start + heading.start(2), heading.group(2))]), True
+            units.append(current)
         elif heading:
             current = None
             units.append(_Unit("heading", [(start, heading.group(2))], md_level=len(heading.group(1))))
+        elif not plain and current is None and _kind_heading(line):
+            units.append(_Unit("heading", [(start, line.strip())], md_level=-1))  # set in colour, not in size
         elif plain and _heading_like(line):
             current = None
             units.append(_Unit("para", [(start, line)]))
@@ -115,8 +130,20 @@ def _plain_heading(unit: _Unit, nxt: _Unit | None) -> bool:
     return unit.kind == "para" and short_title and not text.endswith(":") and next_is_long_para
 
 
+def _kind_heading(line: str) -> bool:
+    """A short capitalised line that names a section kind ("KEY RECOMMENDATIONS", "GOOD PRACTICES"): a heading
+    even where the file sets it in colour or bold rather than larger."""
+    text = line.strip()
+    return _heading_like(text) and len(text.split()) <= 6 and not re.search(r"\d", text) and \
+        any(pattern.search(text) for _, pattern in SECTION_KINDS) and not MATRIX_RECOMMENDATION.match(text)
+
+
 def _heading_level(unit: _Unit, stack: list[_Unit]) -> int:
     text = unit.text
+    if unit.md_level == -1 and not _ANNEX.match(text):
+        # a kind's heading not set larger: beside the outermost heading that names a kind, else the last one
+        named = [h for h in stack if any(pattern.search(h.text) for _, pattern in SECTION_KINDS)]
+        return named[0].level if named else (stack[-1].level if stack else 1)
     if _ANNEX.match(text):
         return 0
     numbered = _NUMBERED.match(text)
@@ -133,26 +160,20 @@ def _heading_level(unit: _Unit, stack: list[_Unit]) -> int:
     return anchor.level + 1 + extra
 
 
-def section_kind(section: list[str]) -> Kind:
-    """The kind a section's paragraphs carry, from its innermost matching heading (text when none)."""
-    if any(_FORM_SECTION.search(h) for h in section):
-        return Kind.text
-    for heading in reversed(section):
-        if sum(1 for _, pattern in GROUPING_KINDS if pattern.search(heading)) > 1:
-            return Kind.text  # "Conclusions and recommendations": its paragraphs say by their own label what they are
-        for kind, pattern in _SECTION_KINDS:
-            if pattern.search(heading):
-                return kind
-    return Kind.text
-
-
 def _item_kind(content: str, section: list[str]) -> Kind:
+    """A block's kind: its own label's ("Recommendation 3: ..."), else its section's; `content` as written."""
     if any(_FORM_SECTION.search(h) for h in section):
         return Kind.text
-    for kind, pattern in _ITEM_LABEL_KINDS:
-        if pattern.match(content):
-            return kind
-    return section_kind(section)
+    return label_kind(content) or section_kind(section)
+
+
+def _is_label(unit: _Unit) -> bool:
+    """A bare label ("Kopi:", "RECOMMENDATION", "Lesson learned #4") that names the paragraph after it."""
+    text = unit.text
+    if unit.kind != "para" or len(unit.lines) != 1:
+        return False
+    return (bool(re.fullmatch(r"[^.!?]{1,40}:", text)) and len(text.split()) <= 3) or \
+        any(pattern.match(text) for _, pattern in ITEM_LABEL_LINES)
 
 
 def _table_unit_blocks(unit: _Unit, section: list[str], caption: str) -> list[Block]:
@@ -227,12 +248,14 @@ def _parse_blocks(text: str) -> list[Block]:
             blocks.extend(_table_unit_blocks(unit, section, caption))
             caption = ""
             continue
-        if unit.kind == "para" and re.match(r"^table\s+\d+", unit.text, re.IGNORECASE) and nxt and nxt.kind == "table":
+        if unit.kind == "para" and CAPTION.match(unit.text) and nxt and nxt.kind == "table":
             caption = unit.text
             continue
-        if unit.kind == "para" and re.fullmatch(r"[^.!?]{1,40}:", unit.text) and len(unit.text.split()) <= 3:
-            # a bare label ("Kopi:") belongs to the paragraph after it, unless that is another label
-            label_next = nxt is not None and nxt.kind == "para" and not re.match(r"[^:]{1,40}:", nxt.text)
+        if _is_label(unit):
+            # a bare label belongs to the paragraph after it, unless that is another label
+            item_label = any(pattern.match(unit.text) for _, pattern in ITEM_LABEL_LINES)
+            label_next = nxt is not None and nxt.kind in ({"para", "item"} if item_label else {"para"}) and \
+                not _is_label(nxt) and not (nxt.kind == "para" and re.match(r"[^:]{1,40}:", nxt.text))
             pending_label = unit if label_next else None
             continue
         if _is_junk(unit) and pending_label is None:
@@ -241,14 +264,16 @@ def _parse_blocks(text: str) -> list[Block]:
         pending_label = None
         if unit.kind == "item":
             marker = _ITEM.match(unit.lines[0][1])
-            content_start = unit.start + (len(marker.group(0)) if marker and marker.group(0) == "- " else 0)
+            bullet = start == unit.start and marker is not None and marker.group(0) == "- "
+            content_start = start + (2 if bullet else 0)  # a labelled item keeps its label ("RECOMMENDATION: - ...")
             content = normalise(text[content_start:unit.end])
             if not content:
                 continue
-            blocks.append(Block(kind=_item_kind(content, section), section=section, text=content,
+            blocks.append(Block(kind=_item_kind(text[content_start:unit.end], section), section=section, text=content,
                                 start=content_start, end=unit.end))
         else:
-            body = normalise(text[start:unit.end])  # with its bare label, if it had one ("RECOMMENDATION:")
-            kind = Kind.text if unit.text.endswith(":") else _item_kind(body, section)
-            blocks.append(Block(kind=kind, section=section, text=body, start=start, end=unit.end))
-    return blocks
+            raw = text[start:unit.end]  # with its bare label, if it had one ("RECOMMENDATION:")
+            captioned = CAPTION.match(unit.text) or (unit.text.endswith(":") and not label_kind(raw))
+            kind = Kind.text if captioned else _item_kind(raw, section)
+            blocks.append(Block(kind=kind, section=section, text=normalise(raw), start=start, end=unit.end))
+    return mark_items(text, blocks)

@@ -97,8 +97,8 @@ def table_blocks(lines: list[tuple[int, str]], section: list[str]) -> list[Block
         text = " | ".join(f"{k}: {v}" for k, v in fields.items())
         kind = Kind.recommendation if any(_ENUMERATED.match(v) and RECOMMENDATION_COLUMN.search(k)
                                           for k, v in fields.items()) else Kind.table_row
-        blocks.append(Block(kind=kind, section=section, text=text, start=offset, end=offset + len(line),
-                            fields=fields))
+        block = Block(kind=kind, section=section, text=text, start=offset, end=offset + len(line), fields=fields)
+        blocks.extend(_numbered_items(block, line) if kind == Kind.recommendation else [block])
         previous = cells
     return blocks
 
@@ -122,3 +122,38 @@ def _extend(block: Block, cells: list[str], header: list[str], end: int) -> None
             block.fields[name] = f"{block.fields[name]} {value}"
     block.text = " | ".join(f"{k}: {v}" for k, v in block.fields.items())
     block.end = end
+
+
+def _numbered_items(block: Block, line: str) -> list[Block]:
+    """A recommendation row whose numbered cell holds several numbers running on ("9. ... ; 10. ... 11. ..."): one
+    block per number, each with the row's other cells; its offsets those of its own number's text in the row."""
+    name, value = next((k, v) for k, v in block.fields.items() if _ENUMERATED.match(v) and RECOMMENDATION_COLUMN.search(k))
+    first = int(_ENUMERATED.match(value).group(0).rstrip(".) \t"))
+    cuts, expected = [0], first + 1
+    for found in _INLINE_NUMBER.finditer(value):
+        if int(found.group(1)) == expected:
+            cuts.append(found.start(1))
+            expected += 1
+    if len(cuts) == 1:
+        return [block]
+    flat = normalise(line)
+    at = flat.find(value)
+    items = []
+    for a, b in zip(cuts, cuts[1:] + [len(value)]):
+        part = value[a:b].strip()
+        fields = {k: (part if k == name else v) for k, v in block.fields.items()}
+        start, end = _span(line, flat, at + a, at + a + len(part), block.start)
+        items.append(Block(kind=block.kind, section=block.section, text=" | ".join(f"{k}: {v}" for k, v in fields.items()),
+                           start=start, end=end, fields=fields))
+    return items
+
+
+_INLINE_NUMBER = re.compile(r"(?<=[.;,!?])\s+(\d{1,2})[.)]\s+\S")
+
+
+def _span(line: str, flat: str, start: int, end: int, offset: int) -> tuple[int, int]:
+    """Offsets in the document of flat[start:end], flat being the line with its whitespace collapsed."""
+    positions = [m.start() for m in re.finditer(r"\S", line)]  # i-th non-space character of the line
+    nonspace = lambda k: len(flat[:k].replace(" ", ""))  # noqa: E731 - non-space characters before flat[k]
+    first, last = nonspace(start), nonspace(end) - 1
+    return offset + positions[first], offset + positions[last] + 1

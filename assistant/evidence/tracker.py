@@ -136,8 +136,8 @@ def build_rows(passages: Iterable[Passage], vectors: Mapping[str, np.ndarray],
             responses.setdefault(p.evaluation, []).append(p)
     rows, used = [], set()
     for p in passages:
-        if p.kind != Kind.recommendation or is_response_row(p):
-            continue
+        if p.kind != Kind.recommendation or is_response_row(p) or p.fields.get("continues"):
+            continue  # a long recommendation's later parts are the row of its first
         row = _row(p)
         candidates = [r for r in responses.get(p.evaluation, []) if r.doc_id != p.doc_id] if p.evaluation else []
         match = _match_response(row, candidates, vectors, settings.response_similarity)

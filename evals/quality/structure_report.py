@@ -111,7 +111,8 @@ def read_reports(folder: Path = REPORTS) -> list[dict]:
             "section_share": report.section_share, "furniture": report.header_footer_lines,
             "footnotes": report.footnotes, "tables": report.tables, "toc": report.toc_pages,
             "parse_per_page": report.parse_seconds / report.pages if report.pages else 0.0,
-            "seconds": seconds, "recommendations": sum(p.kind is Kind.recommendation for p in passages),
+            "seconds": seconds, "recommendations": sum(p.kind is Kind.recommendation and "continues" not in p.fields
+                                                     for p in passages),
             "repeated": repeated, "survived": survived, "survived_twice": survived_twice,
             "glued": glued, "words": words, "catalog": catalog_applied(doc, catalog.get(path.name)),
             "problems": problems, "evaluation": derived.get(path.name, ""),
