@@ -135,7 +135,8 @@ def _kind_heading(line: str) -> bool:
     even where the file sets it in colour or bold rather than larger."""
     text = line.strip()
     return _heading_like(text) and len(text.split()) <= 6 and not re.search(r"\d", text) and \
-        any(pattern.search(text) for _, pattern in SECTION_KINDS) and not MATRIX_RECOMMENDATION.match(text)
+        any(pattern.search(text) for _, pattern in SECTION_KINDS) and not MATRIX_RECOMMENDATION.match(text) and \
+        not any(pattern.match(text) for _, pattern in ITEM_LABEL_LINES)  # "RECOMMENDATION": one item's label
 
 
 def _heading_level(unit: _Unit, stack: list[_Unit]) -> int:

@@ -161,3 +161,32 @@ def test_pdf_passages_carry_page_numbers(tmp_path):
     pages = {p.text.split()[0]: p.page for p in passages}
     assert pages["Fund"] == 2 and pages["Interviews"] == 3
     assert [p.kind for p in passages if p.section == "RECOMMENDATIONS"] == [Kind.recommendation] * 2
+
+
+def _recommendation_doc(explanation_sentences: int):
+    explanation = " ".join(f"Point {n} explains why the referral guidance matters in district {n}." for n in
+                           range(explanation_sentences))
+    return text_doc("# Recommendations\n\nThese recommendations follow the findings.\n\n"
+                    f"Recommendation 1: Publish the referral guidance.\n{explanation}\n\n"
+                    "Train the focal points every year.\n\nRecommendation 2: Fund shelters.\n")
+
+
+def test_a_recommendation_longer_than_max_words_is_one_passage_up_to_the_item_cap():
+    doc = _recommendation_doc(40)  # ~440 words: over max_words, under item_max_words
+    settings = IngestSettings(target_words=120, max_words=200, item_max_words=600)
+    passages = make_passages(doc, parse_blocks(doc.text), settings=settings)
+    recs = [p for p in passages if p.kind is Kind.recommendation]
+    assert [p.text.split(":")[0] for p in recs] == ["Recommendation 1", "Recommendation 2"]
+    assert recs[0].text.endswith("Train the focal points every year.") and "continues" not in recs[0].fields
+    assert [p.kind for p in passages if p.section == "Recommendations"][0] is Kind.text  # the introduction
+
+
+def test_beyond_the_item_cap_the_parts_of_a_recommendation_point_to_its_first():
+    doc = _recommendation_doc(60)
+    settings = IngestSettings(target_words=60, max_words=90, min_words=20, item_max_words=200)
+    recs = [p for p in make_passages(doc, parse_blocks(doc.text), settings=settings) if p.kind is Kind.recommendation]
+    first, *rest, last = recs
+    assert first.text.startswith("Recommendation 1:") and len(first.text.split()) <= 200 and rest
+    assert all(p.fields["continues"] == first.id for p in rest)
+    assert last.text == "Recommendation 2: Fund shelters." and "continues" not in last.fields
+    assert sum("continues" not in p.fields for p in recs) == 2

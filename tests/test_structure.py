@@ -128,3 +128,80 @@ def test_synthetic_markdown_and_list_detection():
     assert blocks[1].section == ["2. Findings", "2.1 Good practices"]
     assert blocks[3].section == ["Annex A"] and blocks[3].fields == {"Name": "Ana", "Role": "Director"}
     assert is_list_item(text, blocks[1]) and not is_list_item(text, blocks[0])
+
+
+def _typed(text: str):
+    return [b for b in parse_blocks(text) if b.kind is not Kind.footnote]
+
+
+def test_a_recommendation_keeps_its_explanation_and_the_section_introduction_is_text():
+    blocks = _typed(
+        "# 4. Recommendations\n\nThe following recommendations are not listed in the order they should be taken up.\n\n"
+        "Recommendation 1: The unit should publish its referral guidance.\nThis responds to the finding on referrals.\n\n"
+        "For the follow-up, the following activities should be considered:\n\nTrain the focal points every year.\n\n"
+        "Recommendation 2: The unit should fund shelters.\n\nShelters were full most of the year.\n")
+    intro, *items = blocks
+    assert intro.kind is Kind.text and not intro.item
+    assert {b.kind for b in items} == {Kind.recommendation}
+    assert [b.item for b in items] == [str(items[0].start)] * 3 + [str(items[3].start)] * 2
+
+
+def test_the_opening_of_a_section_whose_subsections_hold_numbered_items_is_text():
+    blocks = _typed("# Key recommendations\n\nThe overall recommendation of the evaluator is to continue the work.\n\n"
+                    "## A - Communication\n\n1. Communication with migrants should be reinforced.\n\n"
+                    "- in the transit centres, where guards meet them daily.\n\n2. Translate the videos.\n")
+    assert [b.kind for b in blocks] == [Kind.text] + [Kind.recommendation] * 3
+    assert blocks[1].item == blocks[2].item != blocks[3].item  # the bullet its text wraps onto is part of item 1
+
+
+def test_a_section_of_bullets_without_numbers_keeps_each_bullet():
+    blocks = _typed("# Recommendations\n\nWe recommend the following.\n\n- Fund shelters.\n- Train police.\n")
+    assert [b.kind for b in blocks] == [Kind.recommendation] * 3 and not any(b.item for b in blocks)
+
+
+@pytest.mark.parametrize("lesson,recommendation", [("Lesson learned #2", "RECOMMENDATION"),
+                                                   ("Leçon apprise n° 2", "RECOMMANDATION :"),
+                                                   ("Lærdom 2", "Tilråding:")])
+def test_bare_label_lines_open_items(lesson, recommendation):
+    blocks = _typed(f"# 5. Lessons learned and recommendations\n\nEach lesson is followed by a recommendation.\n\n"
+                    f"{lesson}\n\nThe project was too short for the municipalities to act.\n\n"
+                    f"{recommendation}\n\nTo plan a longer project.\n\nTo agree on a follow-up plan.\n")
+    assert [b.kind for b in blocks] == [Kind.text, Kind.lesson, Kind.recommendation, Kind.recommendation]
+    assert blocks[1].text.startswith(lesson) and blocks[2].text.startswith(recommendation)
+    assert blocks[2].item == blocks[3].item != blocks[1].item
+
+
+def test_an_inline_finding_among_analysis_is_its_paragraph_alone():
+    blocks = _typed("# 3. Relevance\n\nFinding 4. Gender was well mainstreamed.\n\n"
+                    "1.8. Finally, gender equality was a central part of the donor's strategy.\n")
+    assert [b.kind for b in blocks] == [Kind.finding, Kind.text] and not blocks[1].item
+
+
+def test_a_table_caption_is_no_item():
+    blocks = _typed("# 4.2 Recommandations\n\nTableau n°10 : Recommandations issues des insuffisances\n\n"
+                    "Niveau\tRecommandations\nSuivi\t1. Prévoir des moyens ; 2. Recruter un chargé de suivi.\n")
+    assert [b.kind for b in blocks] == [Kind.recommendation] * 2
+    assert blocks[0].section[-1].startswith("Tableau n°10")
+    caption_alone = _typed("# Recommendations\n\nFigure 3: Recommendations by theme\n\n1. Fund shelters.\n")
+    assert [b.kind for b in caption_alone] == [Kind.text, Kind.recommendation]
+
+
+def test_numbers_run_on_in_one_table_cell_are_one_item_each():
+    text = ("# Recommendations\n\nLevel\tRecommendations\n"
+            "Monitoring\t9. Plan vehicles for field visits ; 10. Recruit a monitoring officer. 11. Set up tools.\n")
+    blocks = _typed(text)
+    assert [b.fields["Recommendations"] for b in blocks] == [
+        "9. Plan vehicles for field visits ;", "10. Recruit a monitoring officer.", "11. Set up tools."]
+    for block in blocks:
+        assert block.kind is Kind.recommendation and block.fields["Level"] == "Monitoring"
+        assert normalise(text[block.start:block.end]) == block.fields["Recommendations"]
+
+
+def test_a_capitalised_kind_line_is_a_heading_and_a_bold_first_line_is_not():
+    blocks = _typed("# KEY FINDINGS & CONCLUSIONS\n\nThe project was relevant.\n\n### GOOD PRACTICES\n\n"
+                    "- Cost sharing improved efficiency.\n\nKEY RECOMMENDATIONS\n\n1. Fund shelters.\n\n"
+                    "#### These two scenarios can be described as incremental innovation and\n\n"
+                    "‘skip-the-step’. Both require an adapted model.\n")
+    assert blocks[2].section == ["KEY RECOMMENDATIONS"] and blocks[2].kind is Kind.recommendation
+    assert blocks[1].kind is Kind.good_practice
+    assert blocks[3].section == ["KEY RECOMMENDATIONS"] and blocks[3].text.startswith("These two scenarios")
