@@ -110,6 +110,9 @@ MATRIX_FIELDS: list[tuple[str, str]] = [  # field -> label words; first match wi
     ("comments", r"(final )?comments?( or action taken| on implementation status)?|commentaires?|comentarios|"
                  r"kommentar(er)?|merknader"),
 ]
+# what a priority cell says: a level ("1", "1 - 2", "2 to 3", "High", "Moyenne", "Alta", "Hög", "Middels")
+PRIORITY_LEVEL = re.compile(r"^\W*(\d+(\s*(-|–|to|à|a|til|till)\s*\d+)?|n/a|high|medium|low|very high|urgent|élevée|haute|"
+                            r"moyenne|faible|basse|alta|media|baja|hög|medel|låg|høy|middels|lav)\b", re.IGNORECASE)
 MATRIX_LABELS = [(name, re.compile(rf"^({words}){_OPTIONS}{_TAIL}", re.IGNORECASE)) for name, words in MATRIX_FIELDS]
 MATRIX_LABEL_LINE = re.compile(
     "|".join(rf"(^({words})\b)" for _, words in MATRIX_FIELDS) + "|" + MATRIX_RECOMMENDATION.pattern[1:],

@@ -20,12 +20,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.kinds import MATRIX_LABELS, MATRIX_RECOMMENDATION, MATRIX_TIME, RESPONSES
+from ingest.kinds import MATRIX_LABELS, MATRIX_RECOMMENDATION, MATRIX_TIME, PRIORITY_LEVEL, RESPONSES
 from ingest.models import Block, Kind
 
 _MARKUP = re.compile(r"^(#{1,6}\s+|-\s+|\[\^[^\]\s]{1,8}\]:\s*|[●•▪■◦]\s*)")
 _INLINE = re.compile(r"(?<=[.!?;:)])\s+(?=[^\W\d_])")  # where a label may open after a sentence
 _PARENTHETICAL = re.compile(r"^[\s:–-]*(\([^)]{0,40}\)[\s:–-]*)*")
+# a form's version stamp ("Template Version: 08/2022"): a page footer, never a field's words
+FORM_STAMP = re.compile(r"\b(template|form|formulaire|modèle|plantilla|formulario|mall)\s+version\s*:?\s*\d[\d./-]*\s*",
+                    re.IGNORECASE)
 FIELD_ORDER = ("recommendation", "addressed_to", "priority", "response", "actions", "responsible", "deadline",
                "status", "comments")
 
@@ -73,12 +76,21 @@ def _cells(text: str) -> list[_Cell]:
             lead = raw.find(stripped) if stripped else 0
             markup = _MARKUP.match(stripped)
             skip = markup.end() if markup else 0
-            body = stripped[skip:]
-            if body:
-                cells.append(_Cell(position + lead + skip, position + lead + len(stripped), body, column, row))
+            at = position + lead + skip
+            for a, b in _outside_stamps(stripped[skip:]):
+                cells.append(_Cell(at + a, at + b, stripped[skip:][a:b], column, row))
             position += len(raw) + 1
         offset += len(line) + 1
     return cells
+
+
+def _outside_stamps(body: str) -> list[tuple[int, int]]:
+    """Spans of a cell's text around a form's version stamp ("Template Version: 08/2022"), a page footer the
+    reading order set inside a line."""
+    cuts = [0] + [i for m in FORM_STAMP.finditer(body) for i in m.span()] + [len(body)]
+    spans = [(a, b) for a, b in zip(cuts[::2], cuts[1::2])]
+    return [(a + len(body[a:b]) - len(body[a:b].lstrip()), b - len(body[a:b]) + len(body[a:b].rstrip()))
+            for a, b in spans if body[a:b].strip()]
 
 
 def _label(text: str) -> tuple[str, int] | None:
@@ -196,6 +208,10 @@ def matrix_blocks(text: str, *, section: list[str] | None = None, repeat_words: 
         fields = {name: " ".join(record.parts[name]) for name in FIELD_ORDER if record.parts.get(name)}
         if "recommendation" not in fields:
             continue
+        if "priority" in fields and not PRIORITY_LEVEL.match(fields["priority"]) and "addressed_to" not in fields:
+            # "Recommendation to: | Priority level: donors | IOM Offices": two stacked labels read before the
+            # addressees (the left column's values); a priority is a level, so these are the addressees
+            fields = {("addressed_to" if k == "priority" else k): v for k, v in fields.items()}
         parts = [f"{record.label.get(name, name)}: {value}" for name, value in fields.items()]
         raw = fields.get("response", "")
         fields["number"] = record.number

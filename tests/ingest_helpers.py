@@ -62,3 +62,16 @@ def build_small_corpus(folder: Path) -> Path:
         catalog[name] = {"title": title, **meta}
     write_catalog(folder, catalog)
     return folder
+
+
+REAL_REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "real-reports"
+
+
+def prepare_real(names) -> dict:
+    """file name -> (cleaned Document, passages) for real reports of ../shared/real-reports, with their catalog."""
+    from ingest.catalog import read_catalog_with_problems
+    from ingest.pipeline import _prepare
+    from ingest.settings import Settings
+
+    catalog, _ = read_catalog_with_problems(REAL_REPORTS / "catalog.yaml")
+    return {name: _prepare(REAL_REPORTS / name, catalog, Settings()) for name in names}

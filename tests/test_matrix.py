@@ -184,3 +184,17 @@ def test_numbered_recommendations_wrapped_over_table_lines_are_one_row_each():
         "3. Prévoir des moyens ;"]
     assert [b.fields["Niveau"] for b in blocks] == ["Stratégie", "Stratégie", "Suivi"]
     assert {b.kind for b in blocks} == {Kind.recommendation}
+
+
+def test_stacked_labels_give_the_addressees_not_a_priority_and_a_form_stamp_is_left_out():
+    text = ("EVALUATION RECOMMENDATION A - Communication\n\n1. Reinforce communication with migrants.\n\n"
+            "Recommendation to:\n\nPriority level (1 to 3): donors\n\nIOM Offices.\n\n"
+            "Management response (Accept/Partially Accept/Reject): Accepted. Videos will be made for\n\n"
+            "Template Version: 08/2022 the transit centres.\n\n"
+            "EVALUATION RECOMMENDATION B - Staff\n\n1. Counsel the staff.\n\nRecommendation to: senior management\t"
+            "Priority level (1 to 3): 1 - 2\nManagement response: Accepted.\n")
+    first, second = matrix_blocks(text)
+    assert first.fields["addressed_to"] == "donors IOM Offices." and "priority" not in first.fields
+    assert first.fields["response_text"] == "Accepted. Videos will be made for the transit centres."
+    assert "Template" not in first.text
+    assert second.fields["addressed_to"] == "senior management" and second.fields["priority"] == "1 - 2"

@@ -5,17 +5,14 @@ recommendation (counts checked by hand against the files), each holding only its
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from ingest.catalog import read_catalog_with_problems
+from ingest_helpers import REAL_REPORTS, prepare_real
+from ingest.matrix import FORM_STAMP
 from ingest.models import Filters, Kind
-from ingest.pipeline import _prepare
-from ingest.settings import Settings
 from ingest.structure import normalise
 
-REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "real-reports"
 # file -> recommendation numbers, and the responses as the file words them (read by hand; "" = it says none)
 MATRICES = {
     "IOM_2022_Italy_LANMD_Management_Response_Matrix.pdf": (
@@ -27,13 +24,12 @@ MATRICES = {
         [str(n) for n in range(1, 20)], ["accepted"] * 4 + ["partially accepted"] + ["accepted"] * 14),
     "IOM_2024_AAP_Management_Response.docx": ([str(n) for n in range(1, 10)], ["accepted"] * 9),
 }
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not REPORTS.is_dir(), reason="no ../shared/real-reports")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not REAL_REPORTS.is_dir(), reason="no ../shared/real-reports")]
 
 
 @pytest.fixture(scope="module")
 def matrices() -> dict:
-    catalog, _ = read_catalog_with_problems(REPORTS / "catalog.yaml")
-    return {name: _prepare(REPORTS / name, catalog, Settings()) for name in MATRICES}
+    return prepare_real(MATRICES)
 
 
 @pytest.mark.parametrize("name", sorted(MATRICES))
@@ -43,7 +39,7 @@ def test_one_passage_per_recommendation_with_its_response(matrices, name):
     recommendations = [p for p in passages if p.kind is Kind.recommendation]
     assert [p.fields["number"] for p in recommendations] == numbers
     assert [p.fields["response"] for p in recommendations] == responses
-    text = normalise(doc.text)
+    text = normalise(FORM_STAMP.sub(" ", doc.text))  # a value is a run of the text, a form's footer aside
     for passage in recommendations:
         others = [n for n in numbers if n != passage.fields["number"]]
         label = re.compile(rf"evaluation\s+recomm[ae]ndation\s*#?\s*({'|'.join(others)})\b", re.IGNORECASE)
@@ -58,3 +54,12 @@ def test_filter_on_the_response_keeps_only_accepted(matrices):
     expected = sum(responses.count("accepted") for _, responses in MATRICES.values())
     assert len(accepted) == expected and {p.kind for p in accepted} == {Kind.recommendation}
     assert {p.fields["response"] for p in accepted} == {"accepted"}
+
+
+def test_addressees_are_no_priority_and_the_form_footer_is_left_out(matrices):
+    _, miraa = matrices["IOM_2022_Niger_MIRAA-III_Management_Response_Matrix.pdf"]
+    fields = {p.fields["number"]: p.fields for p in miraa if p.kind is Kind.recommendation}
+    assert fields["B"]["addressed_to"] == "donors IOM Headquarters IOM Offices." and "priority" not in fields["B"]
+    assert [fields[n].get("priority") for n in "ADEF"] == ["2-3", "1 -2", "1", "1-2"]
+    _, haiti = matrices["IOM-UNDP_2025_Haiti-DR_Binational_Dialogue_Management_Response_FR.pdf"]
+    assert not [p.text for p in haiti if re.search(r"template version", p.text, re.IGNORECASE)]

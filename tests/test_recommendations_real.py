@@ -5,16 +5,12 @@ recommendation's own number or label; a long item's later parts (`fields["contin
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from ingest.catalog import read_catalog_with_problems
+from ingest_helpers import REAL_REPORTS, prepare_real
 from ingest.models import Kind
-from ingest.pipeline import _prepare
-from ingest.settings import Settings
 
-REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "real-reports"
 # file -> how each of its recommendation passages opens, in order (counted by hand)
 _NUMBERED = r"\d{1,2}\. "
 OPENINGS = {
@@ -30,13 +26,12 @@ OPENINGS = {
     "IOM_2024_AAP_Management_Response.docx": ["Evaluation recomm[ae]ndation"] * 9,
 }
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800),
-              pytest.mark.skipif(not REPORTS.is_dir(), reason="no ../shared/real-reports")]
+              pytest.mark.skipif(not REAL_REPORTS.is_dir(), reason="no ../shared/real-reports")]
 
 
 @pytest.fixture(scope="module")
 def prepared() -> dict:
-    catalog, _ = read_catalog_with_problems(REPORTS / "catalog.yaml")
-    return {name: _prepare(REPORTS / name, catalog, Settings()) for name in OPENINGS}
+    return prepare_real(OPENINGS)
 
 
 @pytest.mark.parametrize("name", sorted(OPENINGS))
