@@ -2,7 +2,10 @@
 tables, list items (recommendations, findings, ...) and table rows become blocks of their own.
 
 Conventions of the cleaned text: '#' headings (or, in plain text without any, ALL-CAPS, numbered and short
-title lines), '- ' or enumerated list items, tab-separated table rows, paragraphs separated by blank lines.
+title lines; and a short capitalised line naming a kind, "KEY RECOMMENDATIONS", set in colour rather than larger),
+'- ' or enumerated list items, tab-separated table rows, paragraphs separated by blank lines. A bare label line
+("RECOMMENDATION:", "Lesson learned #4") belongs to the paragraph after it; a caption ("Table 3", "Tableau n°10")
+names the table after it. Where an item starts and ends is `ingest.items`' concern.
 """
 
 from __future__ import annotations

@@ -20,6 +20,11 @@ OPENINGS = {
     "IOM_2020_Niger_IDEE_Final_External_Evaluation_FR.pdf": [rf"Niveau: .* \| Recommandations: {n}\. "
                                                              for n in range(1, 13)],
     "IOM_2020_Niger_IDEE_Evaluation_Brief_FR.pdf": [rf"{n}\. " for n in range(1, 13)],
+    "IOM_2021_Nigeria_Returnees_Safe_Migration_Internal_Evaluation.pdf": [rf"Recommendation {n}\.? [A-Z]"
+                                                                          for n in list(range(1, 10)) * 2],
+    "IOM_2022_Italy_LANMD_Evaluation_Brief.pdf": [rf"{n}\. To " for n in range(1, 8)],  # headings set in colour
+    "IOM_2024_AAP_Evaluation_Brief.pdf": [rf"{n}\. " for n in range(1, 6)],
+    "IOM-UNDP_2025_Haiti-DR_Binational_Dialogue_Evaluation_Brief_FR.pdf": [rf"{n}\. " for n in range(1, 21)],
     "IOM_2022_Italy_LANMD_Management_Response_Matrix.pdf": ["Evaluation recomm[ae]ndation"] * 8,
     "IOM_2022_Niger_MIRAA-III_Management_Response_Matrix.pdf": ["EVALUATION RECOMMENDATION"] * 6,
     "IOM-UNDP_2025_Haiti-DR_Binational_Dialogue_Management_Response_FR.pdf": ["Evaluation recomm[ae]ndation"] * 19,

@@ -38,6 +38,15 @@ HAND_COUNTS = {
     "IOM_2024_AAP_Central_Evaluation_Report.pdf": (9, "'Recommendation 1..9:' in chapter 4, pp. 37-41"),
     "IOM_2020_Niger_IDEE_Final_External_Evaluation_FR.pdf": (
         12, "table 10, numbered 1-12 over two rows 'Stratégie...' (1-8) and 'Suivi-évaluation' (9-12), p. 54"),
+    "IOM_2021_Nigeria_Returnees_Safe_Migration_Internal_Evaluation.pdf": (
+        18, "'Recommendation 1..9.' in the executive summary (pp. 6-8) + the same 9 boxed under a 'Recommendation n' "
+            "line in the chapters (pp. 24-42)"),
+    "IOM_2022_Italy_LANMD_Evaluation_Brief.pdf": (7, "'KEY RECOMMENDATIONS' numbered 1-7, p. 2"),
+    "IOM_2024_AAP_Evaluation_Brief.pdf": (5, "'KEY RECOMMENDATIONS' numbered 1-5, p. 2"),
+    "IOM-UNDP_2025_Haiti-DR_Binational_Dialogue_Evaluation_Brief_FR.pdf": (
+        20, "'PRINCIPALES RECOMMANDATIONS' numbered 1-20, p. 2"),
+    "IOM_2021_Nigeria_Returnees_Safe_Migration_Evaluation_Brief.pdf": (
+        7, "'KEY RECOMMENDATIONS' numbered 1-7, p. 2 (item 5's text layer is overprinted: unreadable)"),
 }
 GLUED = re.compile(r"\b[^\W\d_]*[a-zà-ÿ]{3}\d{1,3}\b")  # "effectiveness2", "gouvernementaux6"
 CATALOG_FIELDS = ("title", "organisation", "year", "countries")
