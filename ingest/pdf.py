@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.layout import Char, Page, body_size, build_lines, fold, mark_footnotes, mark_furniture, reading_order, \
-    text_in
+    text_in, without_text
 from ingest.models import IngestReport
 from ingest.pdf_blocks import mark_headings, mark_toc_pages, page_lines_text, table_lines
 from ingest.settings import LayoutSettings
@@ -86,21 +86,23 @@ def _chars(textpage, height: float, fonts: _Fonts) -> list[Char]:
     return out
 
 
-def _page_objects(page) -> tuple[int, int]:
-    """(image objects, horizontal ruling lines (halved when no vertical ones cross them)) on a page."""
+def _page_objects(page, width: float, height: float) -> tuple[float, int]:
+    """(share of the page covered by images (at most 1), horizontal ruling lines (halved when no vertical ones
+    cross them)) on a page."""
     import pypdfium2.raw as raw
 
-    images = across = down = 0
+    covered, across, down = 0.0, 0, 0
     for obj in page.get_objects(max_depth=2):
         if obj.type == raw.FPDF_PAGEOBJ_IMAGE:
-            images += 1
+            x0, y0, x1, y1 = obj.get_bounds()
+            covered += max(0.0, min(x1, width) - max(x0, 0.0)) * max(0.0, min(y1, height) - max(y0, 0.0))
         elif obj.type == raw.FPDF_PAGEOBJ_PATH:
             x0, y0, x1, y1 = obj.get_bounds()
             across += y1 - y0 < 3 and x1 - x0 > 30
             down += x1 - x0 < 3 and y1 - y0 > 10
             if x1 - x0 > 20 and y1 - y0 > 8 and _outlined(obj, raw):  # a cell drawn as a stroked box
                 across, down = across + 2, down + 2
-    return images, across if down >= 2 else across // 2
+    return min(1.0, covered / (width * height or 1.0)), across if down >= 2 else across // 2
 
 
 def _outlined(obj, raw) -> bool:
@@ -152,11 +154,9 @@ def read_pdf(data: bytes, name: str, settings: LayoutSettings, *, on_page: PageD
         textpage = page.get_textpage()
         fonts.cache.clear()  # keyed by text-object address: an address may be reused by the next page's objects
         chars = _chars(textpage.raw, height, fonts)
-        images, rulings = _page_objects(page)
-        pages.append(Page(index + 1, width, height, build_lines(chars, index + 1, settings), images, rulings,
+        image_share, rulings = _page_objects(page, width, height)
+        pages.append(Page(index + 1, width, height, build_lines(chars, index + 1, settings), image_share, rulings,
                           chars if rulings >= settings.min_rulings else []))
-        if len([c for c in chars if not c.c.isspace()]) < settings.min_page_chars and images:
-            report.pages_without_text.append(index + 1)
         if on_page is not None:
             on_page(index + 1, len(document))
     outline = _outline(document)
@@ -164,6 +164,7 @@ def read_pdf(data: bytes, name: str, settings: LayoutSettings, *, on_page: PageD
     document.close()
     report.tables = _add_tables(data, pages, settings)
     report.header_footer_lines = mark_furniture(pages, settings)
+    report.pages_without_text = [page.number for page in pages if without_text(page, settings)]
     report.toc_pages = mark_toc_pages(pages)
     body = body_size(pages)
     footnotes = {page.number: mark_footnotes(page, body, settings) for page in pages}
