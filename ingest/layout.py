@@ -126,8 +126,9 @@ def build_lines(chars: list[Char], page: int, settings: LayoutSettings) -> list[
             if run:
                 size = max(ch.size, run[-1].size)
                 gap = ch.x0 - run[-1].x1
-                hanging = gap <= settings.list_gap_factor * size and _ENUMERATOR.fullmatch("".join(c.c for c in run))
-                if gap > settings.gap_factor * size and not hanging:  # "1.   Text": a list number stays with it
+                wide = gap > settings.gap_factor * size  # a list number stays with its text: "1.   Text"
+                if wide and not (gap <= settings.list_gap_factor * size
+                                 and _ENUMERATOR.fullmatch("".join(c.c for c in run))):
                     lines.append(run)
                     run = []
                 elif gap > settings.space_factor * min(ch.size, run[-1].size) and run[-1].c != " " and ch.c != " ":
