@@ -54,20 +54,35 @@ def _plumber_content(page, settings) -> tuple[int, float]:
     return chars, min(1.0, covered / (page.width * page.height))
 
 
+def _pictured_pages(path: Path, share: float) -> set[int]:
+    """Pages where pdfium's image objects cover at least a share of the page (the pages worth a second reading)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    document, out = pdfium.PdfDocument(str(path)), set()
+    for n, page in enumerate(document, 1):
+        width, height = page.get_size()
+        boxes = [obj.get_bounds() for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE])]
+        if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) >= share * width * height:
+            out.add(n)
+    document.close()
+    return out
+
+
 def test_only_pages_whose_content_is_an_image_count_as_without_text(rows):
     import pdfplumber
 
     layout = Settings().layout
-    counted, expected = {}, {}
+    counted = {}
     for r in (r for r in rows if r["file"].endswith(".pdf")):
-        with pdfplumber.open(REPORTS / r["file"]) as pdf:
-            content = {n: _plumber_content(page, layout) for n, page in enumerate(pdf.pages, 1)}
         counted[r["file"]] = r["no_text"]
+        pictured = _pictured_pages(REPORTS / r["file"], layout.min_image_share / 2) | set(r["no_text"])
+        with pdfplumber.open(REPORTS / r["file"]) as pdf:  # pdfplumber reads the pages again, its own way
+            content = {n: _plumber_content(pdf.pages[n - 1], layout) for n in sorted(pictured)}
         with_text = [n for n in r["no_text"] if content[n][0] >= layout.min_page_chars]
         assert with_text == [], f"{r['file']}: pages with text counted as without: {with_text}"
-        expected[r["file"]] = [n for n, (chars, images) in content.items()
-                               if chars == 0 and images >= layout.min_image_share]
-        assert set(expected[r["file"]]) <= set(r["no_text"]), f"{r['file']}: image pages not counted"
+        images_only = [n for n, (chars, images) in content.items() if chars == 0 and images >= layout.min_image_share]
+        assert set(images_only) <= set(r["no_text"]), f"{r['file']}: image pages not counted"
     assert 0 < sum(map(len, counted.values())) <= 0.01 * sum(r["pages"] for r in rows)
 
 

@@ -147,8 +147,8 @@ def render(rows: list[dict]) -> str:
            f"- pages without text (their content an image: no OCR): "
            f"{sum(len(r['no_text']) for r in rows)} of {pages}",
            f"- footnote numbers glued to words: {glued} in {words} words ({1000 * glued / words:.3f} per 1,000)",
-           f"- PDF parse time: {parse / pages:.3f} s per page on average (pdfium glyphs; pdfplumber tables only on "
-           f"pages with ruling lines)", "",
+           f"- PDF parse time: {parse / pages:.3f} s per page on average (pdfium glyphs and drawn edges; cells "
+           f"closed by pdfplumber's table finder only on pages with ruling lines)", "",
            "| file | pages | no text | passages | by kind | section | hdr/ftr removed | footnotes | tables | "
            "s/page | recommendations |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
