@@ -65,7 +65,7 @@ class Page:
     width: float
     height: float
     lines: list[Line] = field(default_factory=list)
-    images: int = 0
+    image_share: float = 0.0  # of the page's area covered by images
     rulings: int = 0
     glyphs: list[Char] = field(default_factory=list)  # kept only while tables are read
 
@@ -126,8 +126,9 @@ def build_lines(chars: list[Char], page: int, settings: LayoutSettings) -> list[
             if run:
                 size = max(ch.size, run[-1].size)
                 gap = ch.x0 - run[-1].x1
-                hanging = gap <= settings.list_gap_factor * size and _ENUMERATOR.fullmatch("".join(c.c for c in run))
-                if gap > settings.gap_factor * size and not hanging:  # "1.   Text": a list number stays with it
+                wide = gap > settings.gap_factor * size  # a list number stays with its text: "1.   Text"
+                if wide and not (gap <= settings.list_gap_factor * size
+                                 and _ENUMERATOR.fullmatch("".join(c.c for c in run))):
                     lines.append(run)
                     run = []
                 elif gap > settings.space_factor * min(ch.size, run[-1].size) and run[-1].c != " " and ch.c != " ":
@@ -235,6 +236,13 @@ def mark_furniture(pages: list[Page], settings: LayoutSettings) -> int:
                 line.role = "furniture"
                 marked += 1
     return marked
+
+
+def without_text(page: Page, settings: LayoutSettings) -> bool:
+    """A page whose content is an image (a scan, text drawn as pictures, a figure alone): images cover a part of
+    it and, running headers and footers aside, it holds almost no characters. A blank page is not one."""
+    content = sum(line.chars for line in page.lines if line.role != "furniture")
+    return content < settings.min_page_chars and page.image_share >= settings.min_image_share
 
 
 def body_size(pages: list[Page]) -> float:

@@ -103,7 +103,7 @@ class IngestReport(BaseModel):
     """What reading one document found: pages, furniture removed, footnotes, tables, passages."""
 
     pages: int = 0
-    pages_without_text: list[int] = Field(default_factory=list)  # 1-based pages with an image and no text layer
+    pages_without_text: list[int] = Field(default_factory=list)  # 1-based pages whose content is an image (no text layer)
     toc_pages: list[int] = Field(default_factory=list)
     header_footer_lines: int = 0
     footnotes: int = 0

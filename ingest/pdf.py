@@ -1,5 +1,6 @@
-"""Read a PDF by its layout: characters with positions and fonts from pdfium (fast, ~0.01 s a page), tables from
-pdfplumber on the pages whose ruling lines suggest one, and the bookmarks when the file has them.
+"""Read a PDF by its layout: characters with positions and fonts from pdfium (fast, ~0.01 s a page), tables on
+the pages whose ruling lines suggest one (cells from the edges pdfium draws, closed by pdfplumber's table finder),
+and the bookmarks when the file has them.
 
 The result is text in the conventions the rest of ingestion reads: '#' headings (from font size and weight,
 numbering and bookmarks), paragraphs separated by blank lines, '- ' items, tab-separated table rows (each table
@@ -10,16 +11,16 @@ footers, superscript footnote markers and table-of-contents pages are left out, 
 from __future__ import annotations
 
 import ctypes
-import io
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.layout import Char, Page, body_size, build_lines, fold, mark_footnotes, mark_furniture, reading_order, \
-    text_in
+    text_in, without_text
 from ingest.models import IngestReport
 from ingest.pdf_blocks import mark_headings, mark_toc_pages, page_lines_text, table_lines
+from ingest.pdf_drawing import Edge, page_objects, path_edges, table_cells
 from ingest.settings import LayoutSettings
 
 PAGE_SEPARATOR = "\n\n\n"
@@ -86,28 +87,6 @@ def _chars(textpage, height: float, fonts: _Fonts) -> list[Char]:
     return out
 
 
-def _page_objects(page) -> tuple[int, int]:
-    """(image objects, horizontal ruling lines (halved when no vertical ones cross them)) on a page."""
-    import pypdfium2.raw as raw
-
-    images = across = down = 0
-    for obj in page.get_objects(max_depth=2):
-        if obj.type == raw.FPDF_PAGEOBJ_IMAGE:
-            images += 1
-        elif obj.type == raw.FPDF_PAGEOBJ_PATH:
-            x0, y0, x1, y1 = obj.get_bounds()
-            across += y1 - y0 < 3 and x1 - x0 > 30
-            down += x1 - x0 < 3 and y1 - y0 > 10
-            if x1 - x0 > 20 and y1 - y0 > 8 and _outlined(obj, raw):  # a cell drawn as a stroked box
-                across, down = across + 2, down + 2
-    return images, across if down >= 2 else across // 2
-
-
-def _outlined(obj, raw) -> bool:
-    fill, stroke = ctypes.c_int(), ctypes.c_int()
-    return bool(raw.FPDFPath_GetDrawMode(obj.raw, fill, stroke)) and bool(stroke.value) and not fill.value
-
-
 def _outline(document) -> dict[tuple[int, str], int]:
     """(1-based page, folded title) -> level of each bookmark."""
     out: dict[tuple[int, str], int] = {}
@@ -146,24 +125,27 @@ def read_pdf(data: bytes, name: str, settings: LayoutSettings, *, on_page: PageD
     if len(document) == 0:
         raise PdfReadError(f"{name} is a PDF without pages")
     fonts, pages, report = _Fonts(), [], IngestReport(pages=len(document))
+    edges: dict[int, tuple[list[Edge], list[Edge]]] = {}  # (vertical, horizontal) of the ruled pages
     for index in range(len(document)):
         page = document[index]
         width, height = page.get_size()
         textpage = page.get_textpage()
         fonts.cache.clear()  # keyed by text-object address: an address may be reused by the next page's objects
         chars = _chars(textpage.raw, height, fonts)
-        images, rulings = _page_objects(page)
-        pages.append(Page(index + 1, width, height, build_lines(chars, index + 1, settings), images, rulings,
-                          chars if rulings >= settings.min_rulings else []))
-        if len([c for c in chars if not c.c.isspace()]) < settings.min_page_chars and images:
-            report.pages_without_text.append(index + 1)
+        image_share, rulings = page_objects(page, width, height)
+        ruled = rulings >= settings.min_rulings
+        pages.append(Page(index + 1, width, height, build_lines(chars, index + 1, settings), image_share, rulings,
+                          chars if ruled else []))
+        if ruled:
+            edges[index + 1] = path_edges(page, height)
         if on_page is not None:
             on_page(index + 1, len(document))
     outline = _outline(document)
     title = _metadata_title(document)
     document.close()
-    report.tables = _add_tables(data, pages, settings)
+    report.tables = _add_tables(pages, edges, settings)
     report.header_footer_lines = mark_furniture(pages, settings)
+    report.pages_without_text = [page.number for page in pages if without_text(page, settings)]
     report.toc_pages = mark_toc_pages(pages)
     body = body_size(pages)
     footnotes = {page.number: mark_footnotes(page, body, settings) for page in pages}
@@ -181,26 +163,17 @@ def read_pdf(data: bytes, name: str, settings: LayoutSettings, *, on_page: PageD
     return PdfText(PAGE_SEPARATOR.join(parts), starts, title or largest, report)
 
 
-def _add_tables(data: bytes, pages: list[Page], settings: LayoutSettings) -> int:
-    """Tables found by pdfplumber on pages with ruling lines replace the lines they cover."""
-    candidates = [p for p in pages if p.rulings >= settings.min_rulings and p.lines]
-    if not candidates:
-        return 0
-    import pdfplumber
-
+def _add_tables(pages: list[Page], edges: dict[int, tuple[list[Edge], list[Edge]]],
+                settings: LayoutSettings) -> int:
+    """Tables on pages with ruling lines, their cells closed by the edges pdfium drew, replace the lines they
+    cover."""
     count, header = 0, None
-    with pdfplumber.open(io.BytesIO(data)) as plumber:
-        for page in candidates:
-            try:
-                found = plumber.pages[page.number - 1].find_tables()
-            except Exception:  # noqa: BLE001 - a table the parser chokes on is read as text
-                continue
-            for table in found:
-                cells = [[text_in(page.glyphs, cell, settings) if cell else "" for cell in row.cells]
-                         for row in table.rows]
-                made = table_lines(table.bbox, cells, page, header)
-                if made is not None:
-                    header = made
-                    count += 1
-            page.glyphs = []
+    for page in pages:
+        for bbox, rows in table_cells(*edges.get(page.number, ([], []))) if page.lines else []:
+            cells = [[text_in(page.glyphs, cell, settings) if cell else "" for cell in row] for row in rows]
+            made = table_lines(bbox, cells, page, header)
+            if made is not None:
+                header = made
+                count += 1
+        page.glyphs = []
     return count

@@ -19,11 +19,16 @@ def complete_report(doc: Document, passages: list[Passage]) -> IngestReport:
     })
 
 
+def counted_pages(pages: list[int]) -> str:
+    """How many pages and which: "2 (p. 5, 116)", or "none"."""
+    return f"{len(pages)} (p. {', '.join(map(str, pages))})" if pages else "none"
+
+
 def short_line(doc_id: str, report: IngestReport) -> str:
     """One line per document for the end of `lessons ingest`."""
     pages = f"{report.pages} pages" if report.pages else "no pages"
     if report.pages_without_text:
-        pages += f" ({len(report.pages_without_text)} without text: p. {', '.join(map(str, report.pages_without_text))})"
+        pages += f", without text: {counted_pages(report.pages_without_text)}"
     return (f"  {doc_id}: {pages}, {report.passages} passages ({report.section_share:.0%} with a section), "
             f"{report.header_footer_lines} header/footer lines removed, {report.footnotes} footnotes, "
             f"{report.tables} tables")
@@ -32,8 +37,8 @@ def short_line(doc_id: str, report: IngestReport) -> str:
 def full_text(doc_id: str, title: str, path: str, report: IngestReport) -> str:
     """Every figure of a document's report, for `lessons stats --doc ID`."""
     lines = [f"{doc_id}: {title}", f"  file: {path}", f"  pages: {report.pages}",
-             f"  pages without text (no OCR): {', '.join(map(str, report.pages_without_text)) or 'none'}",
-             f"  table-of-contents pages left out: {', '.join(map(str, report.toc_pages)) or 'none'}",
+             f"  pages without text (no OCR): {counted_pages(report.pages_without_text)}",
+             f"  table-of-contents pages left out: {counted_pages(report.toc_pages)}",
              f"  header/footer lines removed: {report.header_footer_lines}",
              f"  headings: {report.headings}{' (with the PDF bookmarks)' if report.outline else ''}",
              f"  footnotes: {report.footnotes}", f"  tables: {report.tables}",

@@ -62,7 +62,8 @@ class LayoutSettings(BaseModel):
     heading_max_words: int = 18
     heading_levels: int = 3  # distinct heading sizes mapped to '#'..'###'
     min_rulings: int = 4  # ruling lines on a page before its tables are looked for (pdfplumber)
-    min_page_chars: int = 20  # a page with fewer characters and an image has no text layer
+    min_page_chars: int = 20  # a page with fewer characters (headers and footers aside) and images has no text layer
+    min_image_share: float = 0.05  # ...when its images cover this share of it (a rule or a logo is not a scan)
 
 
 class RefusalCutoffs(BaseModel):

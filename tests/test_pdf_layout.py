@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assistant.web.render import report_markdown
 from ingest.clean import clean_document
 from ingest.load import load_file
-from ingest.models import Kind
+from ingest.models import CatalogEntry, Kind
 from ingest.passages import make_passages
 from ingest.pdf import read_pdf
+from ingest.report import full_text, short_line
 from ingest.settings import IngestSettings, LayoutSettings
+from ingest.store import DocRecord
 from ingest.structure import parse_blocks
 
 BODY = ("The shelters gave survivors of trafficking a safe place to stay while their cases were heard, and the staff "
@@ -167,6 +170,40 @@ def test_page_without_a_text_layer_is_counted_and_named(tmp_path):
     pdf.image(str(image), x=10, y=10, w=180)
     read = _read(pdf, tmp_path / "s.pdf")
     assert read.report.pages == 2 and read.report.pages_without_text == [2]
+    assert short_line("s", read.report).startswith("  s: 2 pages, without text: 1 (p. 2),")  # `lessons ingest`
+    assert "pages without text (no OCR): 1 (p. 2)\n" in full_text("s", "S", "s.pdf", read.report)  # `lessons stats`
+    record = DocRecord(doc_id="s", sha256="0", path="s.pdf", meta=CatalogEntry(title="S"), passages=0,
+                       report=read.report)
+    assert "| Pages without text (no OCR) | 1 (p. 2) |" in report_markdown(record)  # the Documents tab
+
+
+def test_a_scan_under_a_running_header_counts_and_a_blank_page_with_a_rule_does_not(tmp_path):
+    from PIL import Image
+
+    scan, rule = tmp_path / "scan.png", tmp_path / "rule.png"
+    Image.new("RGB", (200, 300), "white").save(scan)
+    Image.new("RGB", (600, 4), "blue").save(rule)
+    pdf = _pdf()
+    for n in range(1, 5):
+        pdf.add_page()
+        pdf.image(str(rule), x=10, y=14, w=190)
+        if n == 4:  # a blank page: only the decorative rule, no text
+            continue
+        pdf.set_font("Helvetica", size=8)
+        pdf.set_xy(10, 8)
+        pdf.cell(0, 5, "Final evaluation of the shelter programme, annual report")  # a running header
+        pdf.set_font("Helvetica", size=11)
+        pdf.set_xy(10, 30)
+        if n == 1:
+            pdf.multi_cell(0, 6, BODY * 3)
+        elif n == 2:  # a scanned page: the header is text, the page's content an image
+            pdf.image(str(scan), x=10, y=30, w=180)
+        elif n == 3:
+            pdf.multi_cell(0, 6, "Figure 2")  # a short caption over a picture is still a page without text
+            pdf.image(str(scan), x=10, y=40, w=120)
+    read = _read(pdf, tmp_path / "h.pdf")
+    assert read.report.header_footer_lines == 3
+    assert read.report.pages_without_text == [2, 3]
 
 
 def test_table_of_contents_page_is_not_text(tmp_path):

@@ -14,6 +14,7 @@ from assistant.answer.types import Answer, Citation
 from assistant.web.ingest_queue import UploadJob
 from ingest.models import Filters, Passage
 from ingest.progress import IngestProgress
+from ingest.report import counted_pages
 from ingest.store import DocRecord
 
 KIND_LABELS = {
@@ -168,17 +169,13 @@ def ingest_status_html(jobs: list[UploadJob], *, recent: int = 3) -> str:
     return "\n".join(lines) or '<div class="ingest-job idle">No upload is being ingested.</div>'
 
 
-def _page_list(pages: list[int]) -> str:
-    return ", ".join(map(str, pages)) or "none"
-
-
 def report_markdown(record: DocRecord) -> str:
     """A document's ingestion report as a Markdown table (what reading found, and the passages it became)."""
     r = record.report
     kinds = ", ".join(f"{KIND_LABELS.get(kind, kind)} {n}" for kind, n in r.passages_by_kind.items()) or "none"
     rows = [
-        ("Pages", r.pages or "(no pages)"), ("Pages without text (no OCR)", _page_list(r.pages_without_text)),
-        ("Table-of-contents pages left out", _page_list(r.toc_pages)),
+        ("Pages", r.pages or "(no pages)"), ("Pages without text (no OCR)", counted_pages(r.pages_without_text)),
+        ("Table-of-contents pages left out", counted_pages(r.toc_pages)),
         ("Header/footer lines removed", r.header_footer_lines),
         ("Headings", f"{r.headings}{' (from the PDF bookmarks)' if r.outline else ''}"),
         ("Footnotes", r.footnotes), ("Tables", r.tables), ("Passages", r.passages), ("Passages by kind", kinds),

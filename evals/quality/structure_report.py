@@ -18,6 +18,7 @@ from ingest.catalog import read_catalog_with_problems
 from ingest.evaluations import derive_evaluations
 from ingest.models import CatalogEntry, Document, DocType, Kind, Passage
 from ingest.pipeline import _prepare
+from ingest.report import counted_pages
 from ingest.settings import Settings
 
 REPORTS = Path(__file__).resolve().parents[2].parent / "shared" / "real-reports"
@@ -57,9 +58,10 @@ def fold(text: str) -> str:
     return re.sub(r"\d+", "#", " ".join(text.lower().split()))
 
 
-def repeated_lines(path: Path, *, min_chars: int = 20, share: float = 0.3) -> list[str]:
+def repeated_lines(path: Path, *, min_chars: int = 20, share: float = 0.3) -> dict[str, set[int]]:
     """Lines of >= min_chars that repeat on >= share of a PDF's pages (at least 2; digits folded, so "Page 3" and
-    "Page 4" are one line), as pdfium's plain text has them; each as every spelling it has on its pages."""
+    "Page 4" are one line), as pdfium's plain text has them: each as every spelling it has (joined by " | "), with
+    the 1-based pages it repeats on."""
     import pypdfium2 as pdfium
 
     document = pdfium.PdfDocument(str(path))
@@ -70,22 +72,28 @@ def repeated_lines(path: Path, *, min_chars: int = 20, share: float = 0.3) -> li
         for line in textpage.get_text_range().splitlines():
             line = " ".join(line.split())
             if len(line) >= min_chars:
-                pages.setdefault(fold(line), set()).add(index)
+                pages.setdefault(fold(line), set()).add(index + 1)
                 spellings.setdefault(fold(line), set()).add(line)
     needed = max(2, share * len(document))
     document.close()
-    return [" | ".join(sorted(spellings[key])) for key, seen in pages.items() if len(seen) >= needed]
+    return {" | ".join(sorted(spellings[key])): seen for key, seen in pages.items() if len(seen) >= needed}
 
 
-def surviving(lines: list[str], passages: list[Passage]) -> tuple[list[str], list[str]]:
-    """Repeated lines found (in one of their spellings, case and spacing ignored) in some passage, and those found
-    in more than one passage (a running header left in)."""
-    texts = [" ".join(p.text.lower().split()) for p in passages]
+def surviving(lines: dict[str, set[int]], doc: Document, passages: list[Passage]) -> tuple[list[str], list[str]]:
+    """Repeated lines found (in one of their spellings, case and spacing ignored) in a passage of a page they repeat
+    on, and those found so in more than one passage (a running header left in). The same words elsewhere (a cover
+    title that the running header repeats) are the page's text, not the header."""
     found = {}
-    for line in lines:
+    for line, repeats_on in lines.items():
         variants = [" ".join(v.lower().split()) for v in line.split(" | ")]
-        found[line] = sum(any(v in t for v in variants) for t in texts)
+        found[line] = sum(any(v in " ".join(p.text.lower().split()) for v in variants) for p in passages
+                          if _pages_of(doc, p) & repeats_on)
     return [ln for ln, n in found.items() if n], [ln for ln, n in found.items() if n > 1]
+
+
+def _pages_of(doc: Document, passage: Passage) -> set[int]:
+    first, last = doc.page_at(passage.start), doc.page_at(max(passage.start, passage.end - 1))
+    return set(range(first, last + 1)) if first and last else set()
 
 
 def glued_numbers(passages: list[Passage]) -> tuple[int, int]:
@@ -110,9 +118,9 @@ def read_reports(folder: Path = REPORTS) -> list[dict]:
         doc, passages = _prepare(path, catalog, settings)
         seconds = time.perf_counter() - started
         report = doc.report
-        repeated = repeated_lines(path) if path.suffix.lower() == ".pdf" else []
+        repeated = repeated_lines(path) if path.suffix.lower() == ".pdf" else {}
         labels_aside = doc.meta.doc_type is DocType.management_response
-        survived, survived_twice = surviving(repeated, passages) if not labels_aside else ([], [])
+        survived, survived_twice = surviving(repeated, doc, passages) if not labels_aside else ([], [])
         glued, words = glued_numbers(passages)
         rows.append({
             "file": path.name, "doc": doc, "passages": passages, "pages": report.pages,
@@ -143,22 +151,25 @@ def render(rows: list[dict]) -> str:
            f"{sum(r['catalog'] for r in rows)} of {len(rows)}; catalog problems: {len(rows[0]['problems'])}",
            f"- passages with a section path: {sectioned} of {total} ({sectioned / total:.1%})",
            f"- lines of >= 20 characters repeating on >= 30% of a PDF's pages (management-response matrices aside): "
-           f"{sum(len(r['repeated']) for r in rows)}; found in a passage: {sum(len(r['survived']) for r in rows)}; "
-           f"in more than one passage: {sum(len(r['survived_twice']) for r in rows)}",
+           f"{sum(len(r['repeated']) for r in rows)}; found in a passage of a page they repeat on: "
+           f"{sum(len(r['survived']) for r in rows)}; in more than one passage: "
+           f"{sum(len(r['survived_twice']) for r in rows)}",
+           f"- pages without text (their content an image: no OCR): "
+           f"{sum(len(r['no_text']) for r in rows)} of {pages}",
            f"- footnote numbers glued to words: {glued} in {words} words ({1000 * glued / words:.3f} per 1,000)",
-           f"- PDF parse time: {parse / pages:.3f} s per page on average (pdfium glyphs; pdfplumber tables only on "
-           f"pages with ruling lines)", "",
+           f"- PDF parse time: {parse / pages:.3f} s per page on average (pdfium glyphs and drawn edges; cells "
+           f"closed by pdfplumber's table finder only on pages with ruling lines)", "",
            "| file | pages | no text | passages | by kind | section | hdr/ftr removed | footnotes | tables | "
            "s/page | recommendations |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         kinds = ", ".join(f"{k} {n}" for k, n in r["kinds"].most_common())
-        out.append(f"| {r['file']} | {r['pages']} | {', '.join(map(str, r['no_text'])) or '-'} | "
+        out.append(f"| {r['file']} | {r['pages']} | {counted_pages(r['no_text']) if r['no_text'] else '-'} | "
                    f"{len(r['passages'])} | {kinds} | {r['section_share']:.0%} | {r['furniture']} | {r['footnotes']} | "
                    f"{r['tables']} | {r['parse_per_page']:.3f} | {r['recommendations']} |")
     out += _hand_checked(rows) + _typed(rows)
     left = [(r["file"], line) for r in rows for line in r["survived"]]
     if left:
-        out += ["", "Repeated lines still found in a passage (file: line):", ""]
+        out += ["", "Repeated lines still found in a passage of a page they repeat on (file: line):", ""]
         out += [f"- {name}: {line}" for name, line in left]
     return "\n".join(out) + "\n"
 
