@@ -136,3 +136,22 @@ def test_evidence_left_out_of_the_text_is_kept_for_the_app_to_show_on_demand():
     by_id = {p.id: p for p in passages}
     assert all(c.quote in by_id[c.passage_id].text for c in answer.more)
     assert f"More evidence ({len(answer.more)})" in chat_message(answer, by_id)
+
+
+def test_a_list_flattened_into_one_line_is_quoted_at_the_item_that_answers():
+    from answer_helpers import NORAD
+
+    raw = corpus_passage(NORAD, "- a. they understand", "Comprehensive Programming", kind=Kind.text)
+    passage = raw.model_copy(update={"text": " ".join(raw.text.split())})  # the items as ingestion joins them
+    question = "What overhead does IOM charge on its projects?"
+    answer = compose_answer(question, retrieval_of(question, [passage, unodc_findings()]), settings=SETTINGS)
+    first = answer.citations[0]
+    assert first.passage_id == passage.id and first.quote in passage.text
+    assert first.quote.startswith("IOM is cost effective with its standard 5% overhead")
+
+
+def test_words_that_only_name_the_report_do_not_choose_the_sentence():
+    question = "What did the UNODC evaluation in Mexico conclude about partnerships?"
+    answer = compose_answer(question, retrieval_of(question, [unodc_findings()]), settings=SETTINGS)
+    quote = answer.citations[0].quote
+    assert "Achieved partnerships and cooperation" in quote and not quote.startswith("Both interventions")

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from assistant.answer.quotes import Quote, finish_quote, lexical_scores, query_terms, quote_candidates
+from assistant.answer.quotes import Quote, finish_quote, lexical_scores, query_terms, quote_candidates, stems
 from ingest.embed import Embedder
 from ingest.models import Passage
 from ingest.settings import AnswerSettings
@@ -27,6 +27,19 @@ ADVICE = re.compile(
 def asks_what_to_do(question: str) -> bool:
     """Whether the question asks for advice ("what should we do", "¿qué deberíamos...", "hva bør vi ...")."""
     return bool(ADVICE.search(question))
+
+
+def locator_stems(passage: Passage) -> frozenset[str]:
+    """Stems of the words that name the passage's document: its title, organisation and countries."""
+    return frozenset(stems(" ".join([passage.title, passage.organisation, *passage.countries])))
+
+
+def without_locators(question: str, locators: frozenset[str]) -> str:
+    """The question with the words that only say which report it is about taken out ("What did the Mexico
+    evaluation conclude about partnerships?" -> "What did the evaluation conclude about partnerships?"), so the
+    sentence chosen answers what is asked; the question itself when little else would be left."""
+    kept = [w for w in question.split() if not (set(stems(w)) & locators)]
+    return " ".join(kept) if len(stems(" ".join(kept))) >= 2 and len(kept) < len(question.split()) else question
 
 
 def _recommendation_span(usable: list[tuple[int, int]], regions: list[tuple[str, int, int, float]]) -> int | None:
@@ -66,16 +79,23 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
     if embedder is not None and settings.semantic_quotes:
         sentences = [p.text[s:e] for p, usable, _ in prepared for s, e in usable]
         if sentences:
-            flat = embedder.embed_passages(sentences) @ embedder.embed_query(question)
+            vectors = embedder.embed_passages(sentences)
+            asked = [without_locators(question, locator_stems(p)) if weights.locator_word < 1 else question
+                     for p in passages]
+            queries = {q: embedder.embed_query(q) for q in {question, *asked}}
+            # the question as asked and without the report's name count alike: the name may also be its subject
+            queries = {q: (v + queries[question]) / 2 for q, v in queries.items()}
             at = 0
             for n, (_, usable, _) in enumerate(prepared):
-                sims[n], at = flat[at : at + len(usable)], at + len(usable)
+                sims[n], at = vectors[at : at + len(usable)] @ queries[asked[n]], at + len(usable)
     quotes = []
     for (p, usable, regions), sim in zip(prepared, sims):
         if not usable:
             quotes.append(Quote(text=p.text, start=0, end=len(p.text), truncated=False, score=0.0))
             continue
-        scored = lexical_scores(terms, p, usable, regions, weights)
+        locators = locator_stems(p)
+        own_terms = {t: w * (weights.locator_word if t in locators else 1.0) for t, w in terms.items()}
+        scored = lexical_scores(own_terms, p, usable, regions, weights)
         total = np.array([s for s, _ in scored])
         if sim is not None and len(sim):
             total = total + settings.semantic_weight * (sim - sim.max()) / settings.semantic_spread

@@ -20,6 +20,9 @@ from ingest.settings import QuoteWeights
 
 _WORD = re.compile(r"\w+")
 _LEADING_JUNK = re.compile(r"[\s\-*•–—·>|]+")
+# a semicolon, then a bullet or an enumerator ("- b.", "• ", "(c)", "ii)"): the next item of a flattened list
+_ENUMERATOR = re.compile(r"\(?(?:[a-z]{1,3}|\d{1,2})[.)]\s+")
+_NEXT_ITEM = re.compile(r"(?<=;)\s+(?=(?:[-•–*]\s+)?(?:\(?[a-z]{1,3}[.)]|\(?\d{1,2}[.)])\s|[-•–*]\s)")
 _CLAUSE_CUTS = (".!?", ";:", ",–—)")  # strongest boundary first; then before a conjunction
 _CONJUNCTIONS = frozenset(
     "and but or because which while although whereas since so as where when y pero og men".split()
@@ -82,6 +85,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     def add(start: int, end: int) -> None:
         lead = _LEADING_JUNK.match(text, start, end)
         start = lead.end() if lead else start
+        number = _ENUMERATOR.match(text, start, end)  # a list item's "b." or "(3)" is its label, not its words
+        start = number.end() if number and _WORD.search(text, number.end(), end) else start
         while end > start and text[end - 1].isspace():
             end -= 1
         if _WORD.search(text, start, end):
@@ -89,8 +94,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
     for unit_start, unit_end in _units(text):
         for start, end in split_sentences(text, unit_start, unit_end):
-            add(start, end)
+            for item_start, item_end in _list_items(text, start, end):
+                add(item_start, item_end)
     return spans
+
+
+def _list_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """text[start:end] cut where a list flattened into one line starts its next item ("...; - b. ...")."""
+    cuts = [m.end() for m in _NEXT_ITEM.finditer(text, start, end)]
+    bounds = [start, *cuts, end]
+    return [(a, z) for a, z in zip(bounds, bounds[1:]) if z > a]
 
 
 def word_count(text: str) -> int:
