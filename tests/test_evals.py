@@ -1,4 +1,5 @@
-"""Tests of the evaluation: gold matching, the gold set itself, metrics, baselines and an end-to-end run."""
+"""Tests of the evaluation: gold matching, the gold set itself, metrics and an end-to-end run (baselines:
+test_baselines.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ import math
 
 import pytest
 import yaml
-from llama_index.core.schema import TextNode
 
-from evals.quality.baselines import bm25_baseline, llamaindex_baseline, stock_nodes
 from evals.quality.harness import GOLD_PATH, ablation_variants, main
 from evals.quality.metrics import (
     GoldItem,
@@ -197,43 +196,6 @@ def test_ablation_variants_change_one_thing_each():
     assert variants["ablation: embedders=minilm"].embedders == ["minilm"]
     assert variants["ablation: fusion, no second stage"].search.second_stage is False
     assert base.search.use_dense and base.search.second_stage  # the original is untouched
-
-
-# ---------------------------------------------------------------- baselines
-
-def test_bm25_baseline_ranks_matching_nodes_and_drops_non_matches():
-    nodes = [TextNode(text=t) for t in (
-        "Shelters and refuges help victims take part in judicial processes.",
-        "The crowdfunding portal did not go live because the payment system was incomplete.",
-        "Budget lines and regional distribution of projects.",
-    )]
-    search = bm25_baseline(nodes, k=10)
-    hits = search("Why did the crowdfunding portal fail?")
-    assert hits and "crowdfunding" in hits[0][0]
-    assert all(score > 0 for _, score in hits) and len(hits) == 1
-    assert search("the and of") == []
-
-
-def test_stock_nodes_read_the_corpus_files_only():
-    nodes = stock_nodes(CORPUS)
-    names = {node.metadata.get("file_name") for node in nodes}
-    assert names == {p.name for p in CORPUS.glob("*.txt")}
-    assert len(nodes) > len(names)  # long files are split
-
-
-@pytest.mark.slow
-def test_llamaindex_baseline_uses_our_embedder():
-    from ingest.embed import get_embedder
-
-    nodes = [TextNode(text=t) for t in (
-        "Shelters, refuges and halfway houses provide integral assistance to victims of trafficking.",
-        "The Fund's budget increased significantly in 2019.",
-        "A mobile phone application raised awareness of safe migration in Central Asia.",
-    )]
-    search = llamaindex_baseline(nodes, embedder=get_embedder("e5", threads=2), k=2)
-    hits = search("Which phone app was made for awareness?")
-    assert len(hits) == 2 and "mobile phone application" in hits[0][0]
-    assert hits[0][1] > hits[1][1]
 
 
 # ---------------------------------------------------------------- end to end
