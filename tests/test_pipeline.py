@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 
 import numpy as np
 import pytest
 
 from ingest import pipeline, write
 from ingest.embed import model_identity
-from ingest.lock import IngestLocked, ingest_lock
 from ingest.progress import ProgressTracker
 from ingest.models import Filters
 from ingest.pipeline import ingest_paths
@@ -224,31 +221,6 @@ def test_passages_get_sparse_vectors_and_toggling_them_re_ingests(small_corpus, 
     assert ingest([small_corpus], tmp_settings).skipped == 3  # computed once
     back = ingest([small_corpus], off)
     assert (back.updated, back.skipped) == (3, 0) and open_store(off).sparse_vectors() == {}
-
-
-def test_a_second_ingestion_waits_then_refuses(small_corpus, tmp_settings):
-    with ingest_lock(tmp_settings.data_dir, timeout_s=0):
-        start = time.monotonic()
-        with pytest.raises(IngestLocked, match=rf"another ingestion is running \(pid {os.getpid()}\)"):
-            ingest([small_corpus], tmp_settings, lock_timeout_s=0.5)
-        assert time.monotonic() - start >= 0.5
-    assert not (tmp_settings.chroma_dir).exists() or open_store(tmp_settings).manifest() == {}
-
-
-def test_a_waiting_ingestion_runs_after_the_first_finishes(small_corpus, tmp_settings):
-    release = threading.Event()
-
-    def hold():
-        with ingest_lock(tmp_settings.data_dir, timeout_s=0):
-            release.wait(5)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    time.sleep(0.2)
-    threading.Timer(0.5, release.set).start()
-    summary = ingest([small_corpus], tmp_settings, lock_timeout_s=10)
-    holder.join()
-    assert summary.added == 3
 
 
 def test_progress_goes_to_stderr(small_corpus, tmp_settings, capfd):
