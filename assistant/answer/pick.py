@@ -29,6 +29,12 @@ def asks_what_to_do(question: str) -> bool:
     return bool(ADVICE.search(question))
 
 
+def question_names(question: str) -> frozenset[str]:
+    """Stems of the names in a question: its capitalised words after the first ("UNODC", "Mexico", "l'OIM")."""
+    words = re.findall(r"\w+", question)
+    return frozenset(stems(" ".join(w for i, w in enumerate(words) if w[:1].isupper() and (i > 0 or w.isupper()))))
+
+
 def locator_stems(passage: Passage) -> frozenset[str]:
     """Stems of the words that name the passage's document: its title, organisation and countries."""
     return frozenset(stems(" ".join([passage.title, passage.organisation, *passage.countries])))
@@ -74,16 +80,18 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
     weights, max_words = settings.quote_weights, settings.max_quote_words
     terms = query_terms(question, weights=weights)
     advice = asks_what_to_do(question)
+    names = question_names(question)
     prepared = [(p, *quote_candidates(p, weights)) for p in passages]
     sims: list[np.ndarray | None] = [None] * len(passages)
     if embedder is not None and settings.semantic_quotes:
         sentences = [p.text[s:e] for p, usable, _ in prepared for s, e in usable]
         if sentences:
             vectors = embedder.embed_passages(sentences)
-            asked = [without_locators(question, locator_stems(p)) if weights.locator_word < 1 else question
+            asked = [without_locators(question, names & locator_stems(p)) if weights.locator_word < 1 else question
                      for p in passages]
             queries = {q: embedder.embed_query(q) for q in {question, *asked}}
-            # the question as asked and without the report's name count alike: the name may also be its subject
+            # the question as asked and without the report's names (capitalised, so a plain question costs no extra
+            # embedding) count alike: the name may also be its subject
             queries = {q: (v + queries[question]) / 2 for q, v in queries.items()}
             at = 0
             for n, (_, usable, _) in enumerate(prepared):
