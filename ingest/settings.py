@@ -137,7 +137,8 @@ class QuoteWeights(BaseModel):
     field_prior: float = 0.25  # x the field preference, added whatever the overlap
     statement: float = 0.02  # added for a sentence of six words or more
     # a question word that names the passage's document (title, organisation, country) says which report, not which
-    # sentence: its weight in the overlap, and (below 1) it is left out of the question the sentences are compared to
+    # sentence: its weight in the overlap; below 1, such words that are names (capitalised) are also left out of
+    # one of the two question vectors the sentences are compared to
     locator_word: float = 0.3
 
 

@@ -81,14 +81,15 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
     terms = query_terms(question, weights=weights)
     advice = asks_what_to_do(question)
     names = question_names(question)
+    locators = [locator_stems(p) for p in passages]
     prepared = [(p, *quote_candidates(p, weights)) for p in passages]
     sims: list[np.ndarray | None] = [None] * len(passages)
     if embedder is not None and settings.semantic_quotes:
         sentences = [p.text[s:e] for p, usable, _ in prepared for s, e in usable]
         if sentences:
             vectors = embedder.embed_passages(sentences)
-            asked = [without_locators(question, names & locator_stems(p)) if weights.locator_word < 1 else question
-                     for p in passages]
+            asked = [without_locators(question, names & own) if weights.locator_word < 1 else question
+                     for own in locators]
             queries = {q: embedder.embed_query(q) for q in {question, *asked}}
             # the question as asked and without the report's names (capitalised, so a plain question costs no extra
             # embedding) count alike: the name may also be its subject
@@ -97,12 +98,11 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
             for n, (_, usable, _) in enumerate(prepared):
                 sims[n], at = vectors[at : at + len(usable)] @ queries[asked[n]], at + len(usable)
     quotes = []
-    for (p, usable, regions), sim in zip(prepared, sims):
+    for (p, usable, regions), sim, own in zip(prepared, sims, locators):
         if not usable:
             quotes.append(Quote(text=p.text, start=0, end=len(p.text), truncated=False, score=0.0))
             continue
-        locators = locator_stems(p)
-        own_terms = {t: w * (weights.locator_word if t in locators else 1.0) for t, w in terms.items()}
+        own_terms = {t: w * (weights.locator_word if t in own else 1.0) for t, w in terms.items()}
         scored = lexical_scores(own_terms, p, usable, regions, weights)
         total = np.array([s for s, _ in scored])
         if sim is not None and len(sim):

@@ -20,9 +20,9 @@ from ingest.settings import QuoteWeights
 
 _WORD = re.compile(r"\w+")
 _LEADING_JUNK = re.compile(r"[\s\-*•–—·>|]+")
-# a semicolon, then a bullet or an enumerator ("- b.", "• ", "(c)", "ii)"): the next item of a flattened list
-_ENUMERATOR = re.compile(r"\(?(?:[a-z]{1,3}|\d{1,2})[.)]\s+")
-_NEXT_ITEM = re.compile(r"(?<=;)\s+(?=(?:[-•–*]\s+)?(?:\(?[a-z]{1,3}[.)]|\(?\d{1,2}[.)])\s|[-•–*]\s)")
+_ENUMERATOR = re.compile(r"\(?(?:[a-z]{1,3}|\d{1,2})[.)]\s+")  # a list item's label: "b.", "(c)", "ii)", "3."
+# a semicolon, then a bullet or an enumerator ("- b.", "• ", "(c)"): the next item of a list flattened into one line
+_NEXT_ITEM = re.compile(rf"(?<=;)\s+(?=(?:[-•–*]\s+)?{_ENUMERATOR.pattern}|[-•–*]\s)")
 _CLAUSE_CUTS = (".!?", ";:", ",–—)")  # strongest boundary first; then before a conjunction
 _CONJUNCTIONS = frozenset(
     "and but or because which while although whereas since so as where when y pero og men".split()
