@@ -8,11 +8,15 @@ flushes everything when that process exits), into a template folder; each test m
 from __future__ import annotations
 
 import atexit
+import json
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,3 +81,48 @@ def running_app(settings: Settings) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         app.close()
+
+
+@contextmanager
+def served_app(settings: Settings, *, log: Path, startup_s: float = 300) -> Iterator[str]:
+    """`lessons serve` in its own process over `settings`' index, as a user runs it; yields its URL.
+
+    Clients in the test process then share no interpreter (and no GIL) with the server, as browsers never do.
+    """
+    port = free_port()
+    env = {**os.environ, "LESSONS_DATA_DIR": str(settings.data_dir), "LESSONS_CORPUS_DIR": str(settings.corpus_dir),
+           "LESSONS_EMBEDDERS": json.dumps(list(settings.embedders)), "LESSONS_THREADS": str(settings.threads)}
+    env.pop("LESSONS_LLM", None)
+    script = Path(sys.executable).parent / "lessons"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "assistant.cli"]
+    url = f"http://127.0.0.1:{port}/"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*command, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                                cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            _wait_until_served(url, proc, log, startup_s)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=30)
+
+
+def _wait_until_served(url: str, proc: subprocess.Popen, log: Path, seconds: float) -> None:
+    """Poll the page until it answers 200; fail early, with the server's output, if the process died."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"lessons serve exited with code {proc.returncode}:\n{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"lessons serve did not answer at {url} within {seconds:g}s")
+        time.sleep(0.5)

@@ -1,4 +1,5 @@
-"""50 concurrent chat sessions against the running Gradio app, through gradio_client on the loopback interface.
+"""50 concurrent chat sessions against `lessons serve` in its own process, through gradio_client on the loopback
+interface.
 
 Each session is its own client (its own Gradio session) asking a question and then a follow-up with the
 conversation so far. Bounded: 50 sessions, one thread each, a deadline for the whole run. Every answer must
@@ -14,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import numpy as np
 import pytest
 
-from app_server import running_app, seeded_settings
+from app_server import seeded_settings, served_app
 from ingest.store import open_store
 
 pytestmark = pytest.mark.slow
@@ -53,7 +54,7 @@ def chat_session(url: str, n: int) -> list[tuple[float, str, list[dict]]]:
 def test_fifty_concurrent_chat_sessions_are_all_answered_with_citations(tmp_path):
     settings = seeded_settings(tmp_path / "app")
     passages = {p.id: p for p in open_store(settings).all_passages()}
-    with running_app(settings) as url:
+    with served_app(settings, log=tmp_path / "serve.log") as url:
         assert url.startswith("http://127.0.0.1:")
         pool = ThreadPoolExecutor(max_workers=SESSIONS, thread_name_prefix="session")
         started = time.perf_counter()
