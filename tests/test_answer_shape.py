@@ -112,6 +112,7 @@ def test_a_question_naming_what_the_reports_never_mention_says_so_before_the_nea
     retrieval.unknowns = Unknowns(names=["Brazil"])
     answer = compose_answer(question, retrieval, settings=SETTINGS)
     assert answer.answer.startswith("The reports say nothing about Brazil; the nearest evidence is:\n- ")
+    assert answer.absent == ["Brazil"] and plain.absent == []  # what the eval counts as told absent
     assert [c.passage_id for c in answer.citations] == [c.passage_id for c in plain.citations]
     spanish = "¿Qué deberían hacer los albergues en Brasil por las víctimas?"
     retrieval = retrieval_of(spanish, [puebla_lesson(4)])

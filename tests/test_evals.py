@@ -268,3 +268,26 @@ def test_batch_retrieve_yields_one_retrieval_per_question(tmp_path):
                                   settings=settings, k=3))
     assert [r.query for r in results] == ["shelters for victims", "training"]
     assert all(len(r.hits) >= 1 for r in results)
+
+
+def test_answer_judge_counts_a_told_absence_apart_from_a_refusal():
+    from assistant.answer.types import Answer, Citation
+    from evals.quality.answers import AnswerResult, judge
+
+    quote = "Shelters need stable funding."
+    cite = Citation(n=1, passage_id="p1", doc_id="d", title="T", quote=quote)
+    docs, passages = {"d": fold("Intro. " + quote)}, {"p1": quote}
+    edge = GoldItem(id="u1", question="What did the shelters in Fiji need?", lang="en", role="evaluator",
+                    split="test", answerable=False)
+    fine = GoldItem(id="a1", question="What do shelters need?", lang="en", role="evaluator", split="test",
+                    answerable=True, gold=["shelters need stable funding"])
+    told = judge(edge, Answer(question=edge.question, answer="The reports say nothing about Fiji. [1]",
+                              citations=[cite], absent=["Fiji"]), passages=passages, documents=docs)
+    refused = judge(edge, Answer(question=edge.question, answer="No evidence.", refused=True, absent=["Fiji"]),
+                    passages=passages, documents=docs)
+    plain = judge(fine, Answer(question=fine.question, answer=f"{quote} [1]", citations=[cite]),
+                  passages=passages, documents=docs)
+    assert told.told_absent and not told.refused and not refused.told_absent
+    assert plain.gold_in_answer and plain.gold_first and plain.verbatim == 1 and not plain.told_absent
+    cells = AnswerResult(label="x", outcomes=[told, plain]).row().strip("| ").split(" | ")
+    assert cells[-3:] == ["0%", "100%", "0%"]  # refusal recall, refused or told absent, answerable told absent

@@ -269,4 +269,5 @@ def compose_answer(
         body = frame["nothing_about"].format(names=", ".join(retrieval.unknowns.names)) + "\n" + body
     rest = [it for it in items if it not in lead and it not in support]
     more = [make_citation(len(citations) + i, it.hit.passage, it.quote.text) for i, it in enumerate(rest, 1)]
-    return Answer(question=question, answer=with_sources(body, citations, frame), citations=citations, more=more)
+    return Answer(question=question, answer=with_sources(body, citations, frame), citations=citations, more=more,
+                  absent=retrieval.unknowns.names)

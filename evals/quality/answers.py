@@ -3,7 +3,9 @@
 For every gold question the answer Lessons composes (extractive, with the item's role) and a plain baseline
 (the first sentence of each of the top 5 retrieved passages, same retrieval and refusal) are judged on:
 gold phrase anywhere in the answer, gold in the first citation (its quote or its passage), mean answer length,
-share of quotes that are a contiguous span of the stored document text (whitespace folded), refusal P/R.
+share of quotes that are a contiguous span of the stored document text (whitespace folded), refusal P/R, and
+how often the answer says first that the reports never mention something the question names (issue 15 accepts
+that instead of a refusal at the domain's edge): unanswerable questions refused or told so, answerable ones told so.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class AnswerOutcome(BaseModel):
     id: str
     answerable: bool
     refused: bool
+    told_absent: bool = False  # answered, opening with "the reports say nothing about ..."
     gold_in_answer: bool = False
     gold_first: bool = False
     chars: int = 0
@@ -57,12 +60,15 @@ class AnswerResult(BaseModel):
             pct(sum(o.verbatim for o in self.outcomes), quotes) + f" of {quotes}",
             pct(sum(not o.answerable for o in refused), len(refused)),
             pct(sum(o.refused for o in unans), len(unans)),
+            pct(sum(o.refused or o.told_absent for o in unans), len(unans)),
+            pct(sum(o.told_absent for o in ans), len(ans)),
         ]
         return "| " + " | ".join(cells) + " |"
 
 
 HEADER = ("| answer | gold in answer | gold in first citation | mean chars (answered) | quotes verbatim in source "
-          "| refusal precision | refusal recall |\n|---|---|---|---|---|---|---|")
+          "| refusal precision | refusal recall | unanswerable refused or told absent | answerable told absent |\n"
+          "|---|---|---|---|---|---|---|---|---|")
 
 
 def document_texts(index: object) -> dict[str, str]:
@@ -91,6 +97,7 @@ def judge(item: GoldItem, answer: Answer, *, passages: dict[str, str], documents
     verbatim = sum(1 for c in cites if fold(c.quote) in documents.get(c.doc_id, ""))
     return AnswerOutcome(
         id=item.id, answerable=item.answerable, refused=answer.refused,
+        told_absent=not answer.refused and bool(answer.absent),
         gold_in_answer=item.answerable and not answer.refused and has_gold(shown),
         gold_first=item.answerable and bool(cites) and has_gold(first),
         chars=len(answer.answer), quotes=len(cites), verbatim=verbatim,
