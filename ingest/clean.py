@@ -25,6 +25,9 @@ _TOC_LINE = re.compile(r"(\.{4,}|…{2,}|(\.\s){4,}|_{4,})\s*\d*\s*$")
 _TOC_HEADING = re.compile(r"^#*\s*(table of contents|contents|innhald|innhold|sommaire|índice)\s*$", re.IGNORECASE)
 _NUMBERS_ONLY = re.compile(r"^[\d\s/\-–.,:()]+$")
 _FORM_FILLER = re.compile(r"\s*\[?click or tap (here )?to enter (a )?(text|date)\.?\]?(\(#\))?", re.IGNORECASE)
+# a form's version stamp ("Template Version: 08/2022"): page furniture that reading order may set inside a line
+FORM_STAMP = re.compile(r"\b(template|form|formulaire|modèle|plantilla|formulario|mall)\s+version\s*:?\s*\d[\d./-]*\s*",
+                        re.IGNORECASE)
 _URL_OR_MAIL = re.compile(r"^<?((https?|ftp)://|www\.)\S+>?$|^<?[\w.+-]+@[\w-]+(\.[\w-]+)+>?$", re.IGNORECASE)
 _FOOTNOTE_BODY = re.compile(r"^\s*([⁰¹²³⁴⁵⁶⁷⁸⁹]+|<sup>\s*\d+\s*</sup>)\s*\S")
 _CLOSING = re.compile(r"^(sincerely|yours (sincerely|faithfully|truly)|(best|kind|warm)(est)? regards|regards|"
@@ -63,6 +66,7 @@ def inline_clean(text: str) -> str:
     s = re.sub(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])", r"\1", s)
     s = re.sub(r"(?<=[^\s\d⁰¹²³⁴⁵⁶⁷⁸⁹])(?<!\b[kc]m)(?<!\bm)[⁰¹²³⁴⁵⁶⁷⁸⁹]+", "", s)
     s = _FORM_FILLER.sub("", s)
+    s = FORM_STAMP.sub("", s)
     s = re.sub(r"^[ ]*[•●▪■◦○➤►▶✓✔‣⁃][ \t]*", "- ", s)
     s = re.sub(r"^ +", "", s)
     s = re.sub(r"(?<=\S)[ ]{2,}", " ", s)

@@ -59,3 +59,23 @@ def count_countries(text: str) -> Counter[str]:
     """How often each country (canonical English name) is named in `text`, in any of the corpus's languages."""
     names = country_names()
     return Counter(names[match[1]] for match in _pattern().finditer(text))
+
+
+def country_mentions(text: str) -> list[tuple[str, str, int, int]]:
+    """Each country named in `text`, in any of the corpus's languages: (as written, canonical English name, start,
+    end)."""
+    names = country_names()
+    return [(match[1], names[match[1]], match.start(1), match.end(1)) for match in _pattern().finditer(text)]
+
+
+@lru_cache(maxsize=1)
+def _spellings_by_country() -> dict[str, list[str]]:
+    by_country: dict[str, list[str]] = {}
+    for spelling, canonical in country_names().items():
+        by_country.setdefault(canonical, []).append(spelling)
+    return by_country
+
+
+def spellings_of(country: str) -> list[str]:
+    """Every spelling of a country (canonical English name) in the corpus's languages: "Mexico", "Mexique", ..."""
+    return _spellings_by_country().get(country, [country])

@@ -20,15 +20,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ingest.clean import FORM_STAMP
 from ingest.kinds import MATRIX_LABELS, MATRIX_RECOMMENDATION, MATRIX_TIME, PRIORITY_LEVEL, RESPONSES
 from ingest.models import Block, Kind
 
 _MARKUP = re.compile(r"^(#{1,6}\s+|-\s+|\[\^[^\]\s]{1,8}\]:\s*|[●•▪■◦]\s*)")
 _INLINE = re.compile(r"(?<=[.!?;:)])\s+(?=[^\W\d_])")  # where a label may open after a sentence
 _PARENTHETICAL = re.compile(r"^[\s:–-]*(\([^)]{0,40}\)[\s:–-]*)*")
-# a form's version stamp ("Template Version: 08/2022"): a page footer, never a field's words
-FORM_STAMP = re.compile(r"\b(template|form|formulaire|modèle|plantilla|formulario|mall)\s+version\s*:?\s*\d[\d./-]*\s*",
-                    re.IGNORECASE)
 FIELD_ORDER = ("recommendation", "addressed_to", "priority", "response", "actions", "responsible", "deadline",
                "status", "comments")
 

@@ -86,6 +86,13 @@ def test_inline_clean_strips_markup():
     assert inline_clean("R&amp;D and C&A Foundation") == "R&D and C&A Foundation"
 
 
+def test_a_form_version_stamp_set_inside_a_line_leaves_the_document_text():
+    """A page footer that reading order put inside a line of a form: quotes of the line must match the text."""
+    assert inline_clean("Template Version: 08/2022 initiatives similaires, pour") == "initiatives similaires, pour"
+    assert inline_clean("Formulaire version 3.1 les recommandations") == "les recommandations"
+    assert inline_clean("a new version of the template was issued") == "a new version of the template was issued"
+
+
 @pytest.mark.parametrize("line", ["14/5", "0900530-119", "Page 3 of 12", "Sincerely,", "EVAL 20/4-11", "v",
                                   "Página 3 de 12", "unodc-ies@un.org",
                                   "Internet: <http://www.iom.int>", "* * * * *"])

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from ingest_helpers import REAL_REPORTS, prepare_real
-from ingest.matrix import FORM_STAMP
+from ingest.clean import FORM_STAMP
 from ingest.models import Filters, Kind
 from ingest.structure import normalise
 

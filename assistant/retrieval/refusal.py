@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, Field
 
 from assistant.answer.types import Hit
+from ingest.countries import country_mentions, spellings_of
 from ingest.embed import Embedder
 from ingest.lang import ENGLISH_FUNCTION_WORDS, NORWEGIAN
 from ingest.settings import RefusalCutoffs
@@ -30,19 +31,31 @@ class Unknowns(BaseModel):
 def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str, embedder: Embedder | None = None) -> Unknowns:
     """Proper nouns, years and content words of the question that no passage contains.
 
-    Years count in any language. Proper nouns count only when the question is in a language the corpus is
-    written in (a Spanish "Noruega" may be the corpus' "Norway"); unknown content words only for English.
+    Years and countries count in any language (a country under any of its names in the corpus's languages, so a
+    Spanish "Noruega" is the corpus' "Norway"). Other proper nouns count only for English and Norwegian questions
+    (a French "ONUDC" is the reports' "UNODC"); unknown content words only for English.
     With an embedder, their weight in the question's meaning is measured too.
     """
+    query = query.strip()
     names = [m.group(0) for m in _YEAR.finditer(query) if not keyword.knows(m.group(0))]
+    countries = country_mentions(query)
+    names += [written for written, country, _, _ in countries if not _corpus_names(country, keyword)]
     if query_lang == "en" or query_lang in NORWEGIAN:
-        names += [m.group(0) for m in _CAPITALISED.finditer(query.strip()) if not keyword.knows(m.group(0))]
+        in_country = {i for _, _, a, z in countries for i in range(a, z)}
+        names += [m.group(0) for m in _CAPITALISED.finditer(query) if m.start() not in in_country
+                  and not keyword.knows(m.group(0))]
     words: list[str] = []
     if query_lang == "en":
         content = [w for w in _WORD.findall(query) if len(w) > 2 and w.casefold() not in ENGLISH_FUNCTION_WORDS]
         words = [w for w in content if query_tokens(w) and not keyword.knows(w, typos=True)]
     weight = unknown_weight(query, words, embedder=embedder) if words and embedder is not None else 0.0
     return Unknowns(names=list(dict.fromkeys(names)), words=list(dict.fromkeys(words)), weight=weight)
+
+
+def _corpus_names(country: str, keyword: KeywordIndex) -> bool:
+    """Whether some passage names `country` in one of its spellings in the corpus's languages (every word of it),
+    so a French "Mexique" or an English "Cabo Verde" counts as known when the reports write "Mexico", "Cape Verde"."""
+    return any(all(keyword.knows(word) for word in _WORD.findall(spelling)) for spelling in spellings_of(country))
 
 
 def unknown_weight(query: str, words: list[str], *, embedder: Embedder) -> float:
