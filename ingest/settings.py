@@ -140,6 +140,9 @@ class QuoteWeights(BaseModel):
     # sentence: its weight in the overlap; below 1, such words that are names (capitalised) are also left out of
     # one of the two question vectors the sentences are compared to
     locator_word: float = 0.3
+    # added for a sentence that holds the kind of fact the question asks for (a figure for "how many", a country
+    # for "which countries", a year for "when"; `assistant.retrieval.question.expected_fact`)
+    expected_fact: float = 0.3
 
 
 class AnswerSettings(BaseModel):

@@ -156,3 +156,27 @@ def test_words_that_only_name_the_report_do_not_choose_the_sentence():
     answer = compose_answer(question, retrieval_of(question, [unodc_findings()]), settings=SETTINGS)
     quote = answer.citations[0].quote
     assert "Achieved partnerships and cooperation" in quote and not quote.startswith("Both interventions")
+
+
+def test_a_question_asking_which_countries_or_how_many_quotes_the_sentence_that_holds_them():
+    text = ("The evaluation covered the design of the programme and its management in depth. "
+            "Field work took place in Bangladesh, Nigeria and Norway. "
+            "The programme trained 420 officers and supported 35 shelters over the period.")
+    passage = Passage(id="p", doc_id="d", title="Review", text=text, start=0, end=len(text), kind=Kind.finding)
+    plain = Settings(answer=AnswerSettings(quote_weights={"expected_fact": 0.0}))
+
+    def first_quote(question: str, settings: Settings) -> str:
+        return compose_answer(question, retrieval_of(question, [passage]), settings=settings).citations[0].quote
+
+    where = "Which countries did the evaluation of the programme cover?"
+    assert "Field work took place in Bangladesh, Nigeria and Norway." in first_quote(where, SETTINGS)
+    assert "Bangladesh" not in first_quote(where, plain)  # the words alone pick the other sentence only
+    assert "420 officers" in first_quote("How many did the programme's training reach?", SETTINGS)
+
+
+def test_how_do_we_questions_ask_what_to_do_and_factual_ones_do_not():
+    assert asks_what_to_do("How do we get apparel manufacturers interested in working with us?")
+    assert asks_what_to_do("¿Cómo podemos involucrar a las empresas textiles?")
+    assert asks_what_to_do("Hvordan kan vi styrke samarbeidet?")
+    assert not asks_what_to_do("How did the returnee project use a concert?")
+    assert not asks_what_to_do("How many jobs did the project create?")

@@ -12,7 +12,7 @@ import pytest
 
 from assistant.answer.types import Hit
 from assistant.retrieval.fusion import diversify, fuse
-from assistant.retrieval.question import intended_kinds, language_affinity, named_documents
+from assistant.retrieval.question import expected_fact, intended_kinds, language_affinity, named_documents
 from assistant.retrieval.refusal import should_refuse, unknown_terms
 from assistant.retrieval.search import SearchIndex, retrieve
 from evals.quality.metrics import is_relevant
@@ -67,6 +67,16 @@ def test_unknown_terms_skip_function_words_and_weigh_the_rest():
     assert unknown_terms("Shelters in Japan in 1999?", keyword=keyword, query_lang="en").names == ["1999", "Japan"]
 
 
+def test_a_country_is_checked_under_its_names_in_every_corpus_language():
+    keyword = KeywordIndex.build([_passage("a", "Shelters in Mexico and Cabo Verde need stable funding.")],
+                                 fingerprint="f")
+    french = unknown_terms("Quels refuges au Mexique et en Uruguay ?", keyword=keyword, query_lang="fr")
+    assert french.names == ["Uruguay"]  # "Mexique" is the reports' "Mexico"; a French question's country counts
+    assert unknown_terms("Shelters in Cape Verde?", keyword=keyword, query_lang="en").names == []  # "Cabo Verde"
+    assert unknown_terms("Vilka lärdomar från Fiji?", keyword=keyword, query_lang="no").names == ["Fiji"]
+    assert unknown_terms("¿Qué pasó con ONUDC en Mexico?", keyword=keyword, query_lang="es").names == []
+
+
 def test_refusal_weighs_best_score_against_unknown_meaning():
     from assistant.retrieval.refusal import Unknowns
     from ingest.settings import SearchSettings
@@ -115,6 +125,18 @@ def test_question_wording_selects_kinds_and_documents_by_name():
     assert named_documents("What did Norad recommend?", names) == {"norad"}
     assert named_documents("Lessons from Puebla?", names) == {"puebla"}
     assert language_affinity("es", "en") and not language_affinity("es", "nn") and language_affinity("no", "nn")
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("How many jobs did the project create?", "quantity"), ("What share of the budget went to shelters?", "quantity"),
+    ("¿Qué puntuación obtuvo la sostenibilidad?", "quantity"), ("Combien de mois de grâce faut-il ?", "quantity"),
+    ("Kor stor del av arbeidarane er born?", "quantity"), ("Which countries did the evaluation cover?", "place"),
+    ("Where did the project train border guards?", "place"), ("When did the project start?", "time"),
+    ("¿En qué año terminó el proyecto?", "time"), ("Give me an example where listening to women helped.", None),
+    ("How should we engage companies?", None), ("Selecting partners when resources are short?", None),
+])
+def test_the_fact_a_question_asks_for_is_read_from_its_wording(question, fact):
+    assert expected_fact(question) == fact
 
 
 def test_second_stage_adds_the_sparse_score_relative_to_the_best():

@@ -11,7 +11,9 @@ import re
 
 import numpy as np
 
-from assistant.answer.quotes import Quote, finish_quote, lexical_scores, query_terms, quote_candidates, stems
+from assistant.answer.quotes import (Quote, finish_quote, holds_fact, lexical_scores, query_terms, quote_candidates,
+                                     stems)
+from assistant.retrieval.question import expected_fact
 from ingest.embed import Embedder
 from ingest.models import Passage
 from ingest.settings import AnswerSettings
@@ -19,7 +21,11 @@ from ingest.settings import AnswerSettings
 ADVICE = re.compile(
     r"\b(should|what (?:to|can|could|must) (?:we )?do|recommend\w*|advi[cs]e\w*|"
     r"deber[ií]\w*|qu[eé] hacer|recomiend\w*|recomend\w*|devr\w*|faut[- ]il|que faire|recommand\w*|"
-    r"b[oøö]r|tilr[aå]\w*|anbefal\w*|rekommend\w*)\b",
+    r"b[oøö]r|tilr[aå]\w*|anbefal\w*|rekommend\w*|"
+    # "how do we ...": a designer asking what to do
+    r"how (?:can|could|do|should|might|would) (?:we|i|you|one|a project|projects|a programme)|how to|"
+    r"c[oó]mo (?:podemos|puedo|podr[ií]amos|se puede|hacer|lograr)|comment (?:faire|pouvons|peut-on|pourrions)|"
+    r"(?:hvordan|korleis|hur) (?:kan|skal|ska) (?:vi|me|man|ein|en))\b",
     re.I,
 )
 
@@ -80,6 +86,7 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
     weights, max_words = settings.quote_weights, settings.max_quote_words
     terms = query_terms(question, weights=weights)
     advice = asks_what_to_do(question)
+    fact = expected_fact(question)
     names = question_names(question)
     locators = [locator_stems(p) for p in passages]
     prepared = [(p, *quote_candidates(p, weights)) for p in passages]
@@ -105,6 +112,8 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
         own_terms = {t: w * (weights.locator_word if t in own else 1.0) for t, w in terms.items()}
         scored = lexical_scores(own_terms, p, usable, regions, weights)
         total = np.array([s for s, _ in scored])
+        if fact:
+            total = total + weights.expected_fact * np.array([holds_fact(p.text[a:z], fact) for a, z in usable])
         if sim is not None and len(sim):
             total = total + settings.semantic_weight * (sim - sim.max()) / settings.semantic_spread
         chosen = _recommendation_span(usable, regions) if advice else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.countries import country_mentions
 from ingest.embed import Embedder
 from ingest.lang import QUOTE_STOPWORDS, split_sentences, stemmer
 from ingest.models import Kind, Passage
@@ -55,6 +56,22 @@ def overlap_score(terms: dict[str, float], text: str, *, weights: QuoteWeights =
     present = set(words)
     matched = sum(w for t, w in terms.items() if t in present)
     return matched / sum(terms.values()) / (1.0 + math.log1p(len(words) / weights.long_sentence_words))
+
+
+_FIGURE = re.compile(r"\d")
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+
+
+def holds_fact(text: str, fact: str | None) -> bool:
+    """Whether a sentence holds the kind of fact a question asks for: a figure ("quantity"), a country ("place")
+    or a year ("time")."""
+    if fact == "quantity":
+        return bool(_FIGURE.search(text))
+    if fact == "place":
+        return bool(country_mentions(text))
+    if fact == "time":
+        return bool(_YEAR.search(text))
+    return False
 
 
 def similarity(a: str, b: str) -> float:

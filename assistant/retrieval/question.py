@@ -27,6 +27,37 @@ _EXAMPLES = re.compile(
 )
 QUERY_LANGUAGES = ["en", "es", "fr", "nn", "no"]
 
+# what kind of fact a question asks for, in the languages questions come in (English, Spanish, French, Norwegian,
+# Swedish); "where" and "when" only where they open the question, since inside it they join clauses
+_QUANTITY = re.compile(
+    r"\b(how (many|much|long|often|big|large)|what (share|proportion|percentage|percent|amount|number|budget|score|"
+    r"rating)|number of|cu[aá]nt[oa]s?|qu[eé] (porcentaje|proporci[oó]n|parte|puntuaci[oó]n|monto|cantidad|"
+    r"presupuesto|n[uú]mero)|combien|quel(le)?s? (montant|proportion|part|pourcentage|budget|dur[ée]e|nombre|score|"
+    r"note)|dans quelle proportion|(hvor|kor) (mange|mye|mykje|stor|lenge|ofte)|hur (m[aå]nga|mycket|stor|l[aä]nge|"
+    r"ofta))\b",
+    re.I,
+)
+_PLACE = re.compile(
+    r"^\W*(where|d[oó]nde|o[uù])\b|\b((which|what|in which) (countries|country|regions?|provinces?|cities|operations)|"
+    r"(qu[eé]|en qu[eé]) (pa[ií]s(es)?|regi[oó]n(es)?|provincias?)|quel(le)?s? (pays|r[ée]gions?|provinces?)|"
+    r"(hvilke|hvilket|kva|vilka|vilket) (land|länder|regionar|regioner))\b",
+    re.I,
+)
+_TIME = re.compile(
+    r"^\W*(when|cu[aá]ndo|quand|n[aå]r|n[aä]r)\b|\b((what|which|in which) year|since when|en qu[eé] a[nñ]o|"
+    r"(quelle|en quelle) ann[ée]e|(hvilket|kva|vilket) [aå]r)\b",
+    re.I,
+)
+
+
+def expected_fact(query: str) -> str | None:
+    """The kind of fact a question asks for: "quantity" (how many, how much, what share), "place" (which
+    countries, where) or "time" (when, what year); None for any other question."""
+    for name, pattern in (("quantity", _QUANTITY), ("place", _PLACE), ("time", _TIME)):
+        if pattern.search(query.strip()):
+            return name
+    return None
+
 
 def named_documents(query: str, doc_names: dict[str, set[str]]) -> set[str]:
     """The documents a question names (by organisation, title term or country)."""
