@@ -255,6 +255,18 @@ def test_meaning_only_reorders_sentences_when_one_is_closer():
     assert [c.quote for c in answer.citations] == [c.quote for c in lexical.citations]  # no sentence is closer
 
 
+def test_a_documents_title_is_listed_once_and_later_citations_refer_back_to_it():
+    retrieval = retrieval_of("synergies challenges partnerships", [devfund_synergies(), devfund_challenges()])
+    roomy = SETTINGS.model_copy(update={"answer": AnswerSettings(answer_chars=4000, lead_score_ratio=0.0)})
+    answer = compose_answer(retrieval.query, retrieval, settings=roomy)
+    assert len(answer.citations) == 2
+    first, second = format_sources(answer.citations).splitlines()
+    assert first.startswith("[1] Review of projects focusing on counter-trafficking")
+    assert second.startswith("[2] same report as [1]; section: ") and "Review of projects" not in second
+    spanish = compose_answer("¿Qué sinergias y desafíos con las alianzas?", retrieval, settings=roomy)
+    assert "[2] mismo informe que [1]; sección: " in spanish.answer
+
+
 def test_sources_list_title_organisation_year_section_page():
     retrieval = retrieval_of("synergies", [devfund_synergies()])
     answer = compose_answer(retrieval.query, retrieval, settings=SETTINGS)

@@ -94,14 +94,20 @@ def make_citation(n: int, passage: Passage, quote: str) -> Citation:
     )
 
 
-def format_sources(citations: list[Citation]) -> str:
-    """The numbered source list: title, organisation, year, section, page."""
-    lines = []
+def format_sources(citations: list[Citation], frame: Frame | None = None) -> str:
+    """The numbered source list: title, organisation, year, section, page. A document's title is given once, at its
+    first citation; a later one refers back to it ("same report as [1]") with its own section and page."""
+    lines: list[str] = []
+    first: dict[str, int] = {}
     for c in citations:
         where = ", ".join(str(x) for x in (c.organisation, c.year) if x)
-        parts = [c.title + (f" — {where}" if where else "")]
+        if c.doc_id in first:
+            parts = [(frame or Frame("en"))["same_report"].format(n=first[c.doc_id])]
+        else:
+            first[c.doc_id] = c.n
+            parts = [c.title + (f" — {where}" if where else "")]
         if c.section:
-            parts.append(f"section: {c.section}")
+            parts.append(f"{(frame or Frame('en'))['section']}: {c.section}")
         if c.page is not None:
             parts.append(f"p. {c.page}")
         lines.append(f"[{c.n}] " + "; ".join(parts))
@@ -111,7 +117,7 @@ def format_sources(citations: list[Citation]) -> str:
 def with_sources(body: str, citations: list[Citation], frame: Frame | None = None) -> str:
     """The full answer text: body, then the numbered source list (headed in the frame's language)."""
     heading = f"{frame['sources']}:" if frame else SOURCES_HEADING
-    return f"{body}\n\n{heading}\n{format_sources(citations)}"
+    return f"{body}\n\n{heading}\n{format_sources(citations, frame)}"
 
 
 def answer_body(text: str) -> str:
@@ -165,29 +171,36 @@ def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, a
             items.remove(first_rec)
             items.insert(0, first_rec)
     lead, used = [items[0]], len(display_quote(items[0].quote))
-    whole = used + _source_chars(items[0])  # the whole answer: quotes and their source lines
+    cited: set[str] = set()  # documents whose title the source list already gives
+    whole = used + _source_chars(items[0], cited)  # the whole answer: quotes and their source lines
     top = items[0].hit.score
     for it in items[1 : settings.lead_quotes]:
         size = len(display_quote(it.quote))
         if top <= 0 or it.hit.score < settings.lead_score_ratio * top or used + size > settings.lead_chars:
             break
         lead.append(it)
-        used, whole = used + size, whole + size + _source_chars(it)
+        used, whole = used + size, whole + size + _source_chars(it, cited)
     support = []
     for group in GROUP_ORDER[role]:
         for it in items:
             strong = group != OTHER or (top > 0 and it.hit.score >= settings.other_score_ratio * top)
             if it.group == group and strong and it not in lead:
-                size = len(display_quote(it.quote)) + _source_chars(it)
+                size = len(display_quote(it.quote)) + _source_chars(it, cited, count=False)
                 if whole + size <= settings.answer_chars:
                     support.append(it)
                     whole += size
+                    cited.add(it.hit.passage.doc_id)
     return lead, support
 
 
-def _source_chars(it: Item) -> int:
-    """What citing an item adds besides its quote: its line's marks and notes, and its line in the source list."""
-    return len(format_sources([make_citation(99, it.hit.passage, "")])) + 12
+def _source_chars(it: Item, cited: set[str], *, count: bool = True) -> int:
+    """What citing an item adds besides its quote: its line's marks and notes, and its line in the source list (the
+    document's title only when no earlier citation gave it); `count` records the document as cited."""
+    p = it.hit.passage
+    earlier = [make_citation(1, p, "")] if p.doc_id in cited else []
+    if count:
+        cited.add(p.doc_id)
+    return len(format_sources([*earlier, make_citation(99, p, "")]).splitlines()[-1]) + 12
 
 
 def _label(passage: Passage, field: str) -> str:

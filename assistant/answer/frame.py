@@ -10,10 +10,13 @@ from assistant.retrieval.question import QUERY_LANGUAGES
 from ingest.lang import detect_language
 
 KEYS = ("recommendations", "lessons", "findings", "challenges", "examples", "sources", "refusal", "covers",
-        "also_in", "in_language", "answer", "other", "nothing_about", "covered", "partly covered", "new")
+        "also_in", "in_language", "answer", "other", "nothing_about", "covered", "partly covered", "new",
+        "same_report", "section")
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
+        "section": "section",
+        "same_report": "same report as [{n}]",
         "other": "Also relevant",
         "nothing_about": "The reports say nothing about {names}; the nearest evidence is:",
         "covered": "covered", "partly covered": "partly covered", "new": "new",
@@ -24,6 +27,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "The corpus covers", "in_language": "in",
     },
     "es": {
+        "section": "sección",
+        "same_report": "mismo informe que [{n}]",
         "other": "También pertinente",
         "nothing_about": "Los informes no dicen nada sobre {names}; la evidencia más cercana es:",
         "covered": "ya tratado", "partly covered": "tratado en parte", "new": "nuevo",
@@ -34,6 +39,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Los informes tratan", "in_language": "en",
     },
     "fr": {
+        "section": "section",
+        "same_report": "même rapport que [{n}]",
         "other": "Également pertinent",
         "nothing_about": "Les rapports ne disent rien de {names} ; les éléments les plus proches sont :",
         "covered": "déjà traité", "partly covered": "traité en partie", "new": "nouveau",
@@ -44,6 +51,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Les rapports traitent de", "in_language": "en",
     },
     "no": {
+        "section": "del",
+        "same_report": "samme rapport som [{n}]",
         "other": "Også relevant",
         "nothing_about": "Rapportene sier ingenting om {names}; det nærmeste belegget er:",
         "covered": "dekket", "partly covered": "delvis dekket", "new": "nytt",
@@ -54,6 +63,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Rapportene dekker", "in_language": "på",
     },
     "nn": {
+        "section": "del",
+        "same_report": "same rapport som [{n}]",
         "other": "Òg relevant",
         "nothing_about": "Rapportane seier ingenting om {names}; det næraste belegget er:",
         "covered": "dekt", "partly covered": "delvis dekt", "new": "nytt",
@@ -64,6 +75,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "covers": "Rapportane dekkjer", "in_language": "på",
     },
     "sv": {
+        "section": "avsnitt",
+        "same_report": "samma rapport som [{n}]",
         "other": "Också relevant",
         "nothing_about": "Rapporterna säger ingenting om {names}; det närmaste underlaget är:",
         "covered": "täckt", "partly covered": "delvis täckt", "new": "nytt",
