@@ -12,7 +12,8 @@ import pytest
 
 from assistant.answer.types import Hit
 from assistant.retrieval.fusion import diversify, fuse
-from assistant.retrieval.question import expected_fact, intended_kinds, language_affinity, named_documents
+from assistant.retrieval.question import (expected_fact, intended_kinds, language_affinity, named_documents,
+                                         query_language)
 from assistant.retrieval.refusal import should_refuse, unknown_terms
 from assistant.retrieval.search import SearchIndex, retrieve
 from evals.quality.metrics import is_relevant
@@ -125,6 +126,14 @@ def test_question_wording_selects_kinds_and_documents_by_name():
     assert named_documents("What did Norad recommend?", names) == {"norad"}
     assert named_documents("Lessons from Puebla?", names) == {"puebla"}
     assert language_affinity("es", "en") and not language_affinity("es", "nn") and language_affinity("no", "nn")
+
+
+def test_a_swedish_question_is_read_as_swedish_so_swedish_reports_serve_it():
+    for question in ("Vilka orsaker till att biståndsresultat inte håller över tid pekar EBA på?",
+                     "Hur många av de granskade utvärderingarna kom fram till att insatserna var hållbara?"):
+        assert query_language(question) == "sv"
+    assert language_affinity("sv", "sv") and not language_affinity("sv", "nn")
+    assert query_language("Kva tilrådde evalueringa av arbeidet?") == "nn"
 
 
 @pytest.mark.parametrize("question, fact", [

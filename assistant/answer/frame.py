@@ -117,6 +117,6 @@ class Frame:
 def frame_for(question: str) -> Frame:
     """The frame in the question's language (detected as retrieval does)."""
     try:
-        return Frame(detect_language(question, allowed=[*QUERY_LANGUAGES, "sv"]))
+        return Frame(detect_language(question, allowed=QUERY_LANGUAGES))
     except Exception:  # language detection must never break an answer
         return Frame("en")

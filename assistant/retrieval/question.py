@@ -25,7 +25,7 @@ _EXAMPLES = re.compile(
     r"buenas prácticas|eksemp\w*|kampanj\w*|exemples?|campagnes?)\b",
     re.I,
 )
-QUERY_LANGUAGES = ["en", "es", "fr", "nn", "no"]
+QUERY_LANGUAGES = ["en", "es", "fr", "nn", "no", "sv"]
 
 # what kind of fact a question asks for, in the languages questions come in (English, Spanish, French, Norwegian,
 # Swedish); "where" and "when" only where they open the question, since inside it they join clauses
