@@ -151,6 +151,17 @@ def test_a_list_flattened_into_one_line_is_quoted_at_the_item_that_answers():
     assert first.quote.startswith("IOM is cost effective with its standard 5% overhead")
 
 
+def test_a_labelled_list_run_into_its_announcing_sentence_is_quoted_at_the_item():
+    text = ("The project attained most of its outputs. Some good practices can be derived to sustain the observed "
+            "results: Close alignment with frameworks: The alignment with regional strategies was key. "
+            "Exit strategy: To be developed at the design phase, it could have made the results last.")
+    passage = Passage(id="p", doc_id="d", title="Final evaluation", text=text, start=0, end=len(text))
+    question = "Did alignment with regional strategies matter?"
+    quote = compose_answer(question, retrieval_of(question, [passage]), settings=SETTINGS).citations[0].quote
+    assert quote.startswith("Close alignment with frameworks: The alignment") and "Some good practices" not in quote
+    assert quote in text
+
+
 def test_words_that_only_name_the_report_do_not_choose_the_sentence():
     question = "What did the UNODC evaluation in Mexico conclude about partnerships?"
     answer = compose_answer(question, retrieval_of(question, [unodc_findings()]), settings=SETTINGS)

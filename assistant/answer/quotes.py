@@ -23,7 +23,10 @@ _WORD = re.compile(r"\w+")
 _LEADING_JUNK = re.compile(r"[\s\-*•–—·>|]+")
 _ENUMERATOR = re.compile(r"\(?(?:[a-z]{1,3}|\d{1,2})[.)]\s+")  # a list item's label: "b.", "(c)", "ii)", "3."
 # a semicolon, then a bullet or an enumerator ("- b.", "• ", "(c)"): the next item of a list flattened into one line
-_NEXT_ITEM = re.compile(rf"(?<=;)\s+(?=(?:[-•–*]\s+)?{_ENUMERATOR.pattern}|[-•–*]\s)")
+# or a colon, then a short capitalised label and its own colon: the first item of a labelled list run into the
+# sentence that announces it ("... the following lessons: Exit strategy: To be developed ...")
+_NEXT_ITEM = re.compile(rf"(?<=;)\s+(?=(?:[-•–*]\s+)?{_ENUMERATOR.pattern}|[-•–*]\s)"
+                        r"|(?<=:)\s+(?=[A-Z][\w'’()/-]*(?:\s+[\w'’()/&-]+){0,7}:\s)")
 _CLAUSE_CUTS = (".!?", ";:", ",–—)")  # strongest boundary first; then before a conjunction
 _CONJUNCTIONS = frozenset(
     "and but or because which while although whereas since so as where when y pero og men".split()
