@@ -15,6 +15,7 @@ from answer_helpers import (
 )
 from assistant.answer.compose import answer_body, compose_answer, refusal_answer
 from assistant.answer.pick import asks_what_to_do
+from assistant.answer.quotes import holds_fact
 from evals.quality.metrics import fold
 from ingest.models import Kind, Passage
 from ingest.settings import AnswerSettings, Settings
@@ -183,6 +184,9 @@ def test_a_question_asking_which_countries_or_how_many_quotes_the_sentence_that_
     assert "Field work took place in Bangladesh, Nigeria and Norway." in first_quote(where, SETTINGS)
     assert "Bangladesh" not in first_quote(where, plain)  # the words alone pick the other sentence only
     assert "420 officers" in first_quote("How many did the programme's training reach?", SETTINGS)
+    assert holds_fact("Approval can take up to several months.", "duration") and holds_fact("dans les 3 à 6 mois", "duration")
+    assert not holds_fact("Approval can take up to several months.", "quantity")
+    assert holds_fact("Le projet a couvert le Sénégal.", "place") and not holds_fact("In the region.", "place")
 
 
 def test_how_do_we_questions_ask_what_to_do_and_factual_ones_do_not():

@@ -141,7 +141,8 @@ def test_a_swedish_question_is_read_as_swedish_so_swedish_reports_serve_it():
     ("¿Qué puntuación obtuvo la sostenibilidad?", "quantity"), ("Combien de mois de grâce faut-il ?", "quantity"),
     ("Kor stor del av arbeidarane er born?", "quantity"), ("Which countries did the evaluation cover?", "place"),
     ("Where did the project train border guards?", "place"), ("When did the project start?", "time"),
-    ("¿En qué año terminó el proyecto?", "time"), ("Give me an example where listening to women helped.", None),
+    ("¿En qué año terminó el proyecto?", "time"), ("How long can data requests take?", "duration"),
+    ("Combien de temps avant la conception faut-il consulter ?", "duration"), ("Give me an example where listening to women helped.", None),
     ("How should we engage companies?", None), ("Selecting partners when resources are short?", None),
 ])
 def test_the_fact_a_question_asks_for_is_read_from_its_wording(question, fact):

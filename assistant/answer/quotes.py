@@ -63,11 +63,16 @@ def overlap_score(terms: dict[str, float], text: str, *, weights: QuoteWeights =
 
 _FIGURE = re.compile(r"\d")
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
+_TIME_UNIT = re.compile(  # days, weeks, months, years in the corpus's languages
+    r"\b(days?|weeks?|months?|years?|jours?|semaines?|mois|ans|ann[ée]es?|d[ií]as?|semanas?|mes(es)?|a[nñ]os?|"
+    r"dag(ar|er)?|veker?|uker?|veckor|m[aå]nad(er|ar)?|m[aå]neder|[aå]r)\b", re.I)
 
 
 def holds_fact(text: str, fact: str | None) -> bool:
-    """Whether a sentence holds the kind of fact a question asks for: a figure ("quantity"), a country ("place")
-    or a year ("time")."""
+    """Whether a sentence holds the kind of fact a question asks for: a figure ("quantity"), a span of time
+    ("duration": a figure or a unit of time, as in "several months"), a country ("place") or a year ("time")."""
+    if fact == "duration":
+        return bool(_FIGURE.search(text) or _TIME_UNIT.search(text))
     if fact == "quantity":
         return bool(_FIGURE.search(text))
     if fact == "place":

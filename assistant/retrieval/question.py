@@ -37,6 +37,11 @@ _QUANTITY = re.compile(
     r"ofta))\b",
     re.I,
 )
+_DURATION = re.compile(
+    r"\b(how long|what duration|combien de temps|quelle dur[ée]e|cu[aá]nto tiempo|qu[eé] duraci[oó]n|"
+    r"(hvor|kor) lenge|hur l[aä]nge|how many (days|weeks|months|years))\b",
+    re.I,
+)
 _PLACE = re.compile(
     r"^\W*(where|d[oó]nde|o[uù])\b|\b((which|what|in which) (countries|country|regions?|provinces?|cities|operations)|"
     r"(qu[eé]|en qu[eé]) (pa[ií]s(es)?|regi[oó]n(es)?|provincias?)|quel(le)?s? (pays|r[ée]gions?|provinces?)|"
@@ -51,9 +56,9 @@ _TIME = re.compile(
 
 
 def expected_fact(query: str) -> str | None:
-    """The kind of fact a question asks for: "quantity" (how many, how much, what share), "place" (which
-    countries, where) or "time" (when, what year); None for any other question."""
-    for name, pattern in (("quantity", _QUANTITY), ("place", _PLACE), ("time", _TIME)):
+    """The kind of fact a question asks for: "duration" (how long), "quantity" (how many, how much, what share),
+    "place" (which countries, where) or "time" (when, what year); None for any other question."""
+    for name, pattern in (("duration", _DURATION), ("quantity", _QUANTITY), ("place", _PLACE), ("time", _TIME)):
         if pattern.search(query.strip()):
             return name
     return None
