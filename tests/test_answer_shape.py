@@ -184,7 +184,8 @@ def test_a_question_asking_which_countries_or_how_many_quotes_the_sentence_that_
     assert "Field work took place in Bangladesh, Nigeria and Norway." in first_quote(where, SETTINGS)
     assert "Bangladesh" not in first_quote(where, plain)  # the words alone pick the other sentence only
     assert "420 officers" in first_quote("How many did the programme's training reach?", SETTINGS)
-    assert holds_fact("Approval can take up to several months.", "duration") and holds_fact("dans les 3 à 6 mois", "duration")
+    assert holds_fact("Approval can take up to several months.", "duration")
+    assert holds_fact("dans les 3 à 6 mois", "duration")
     assert not holds_fact("Approval can take up to several months.", "quantity")
     assert holds_fact("Le projet a couvert le Sénégal.", "place") and not holds_fact("In the region.", "place")
 
