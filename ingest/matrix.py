@@ -27,6 +27,10 @@ from ingest.models import Block, Kind
 _MARKUP = re.compile(r"^(#{1,6}\s+|-\s+|\[\^[^\]\s]{1,8}\]:\s*|[●•▪■◦]\s*)")
 _INLINE = re.compile(r"(?<=[.!?;:)])\s+(?=[^\W\d_])")  # where a label may open after a sentence
 _PARENTHETICAL = re.compile(r"^[\s:–-]*(\([^)]{0,40}\)[\s:–-]*)*")
+# how a matrix field is named where an answer quotes it (the value is the document's words, the name is ours)
+FIELD_LABELS = {"recommendation": "Recommendation", "addressed_to": "Addressed to", "response": "Management response",
+                "response_text": "Management response", "actions": "Key actions", "responsible": "Responsible",
+                "deadline": "Deadline", "status": "Status", "comments": "Comments"}
 FIELD_ORDER = ("recommendation", "addressed_to", "priority", "response", "actions", "responsible", "deadline",
                "status", "comments")
 

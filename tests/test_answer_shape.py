@@ -196,3 +196,21 @@ def test_how_do_we_questions_ask_what_to_do_and_factual_ones_do_not():
     assert asks_what_to_do("Hvordan kan vi styrke samarbeidet?")
     assert not asks_what_to_do("How did the returnee project use a concert?")
     assert not asks_what_to_do("How many jobs did the project create?")
+
+
+def test_a_question_about_the_management_response_quotes_the_response_labelled_outside_the_quote():
+    recommendation = "Provide regular psychological counselling for staff in the transit centres."
+    response = "Accepted: the global mental health unit offers counselling to all staff."
+    actions = "Sessions scheduled every quarter in each centre."
+    text = (f"Evaluation recommendation 1: {recommendation} | Management response: {response} | "
+            f"Key actions: {actions}")
+    passage = Passage(id="m", doc_id="matrix", title="Management response matrix", text=text, start=0,
+                      end=len(text), kind=Kind.recommendation,
+                      fields={"recommendation": recommendation, "response_text": response, "actions": actions})
+    for question in ("What did management answer to the recommendation on counselling for staff?",
+                     "Korleis svarte leiinga på tilrådinga om psykologisk oppfølging av dei tilsette?"):
+        answer = compose_answer(question, retrieval_of(question, [passage]), settings=SETTINGS)
+        assert answer.citations[0].quote == response
+        assert answer_body(answer.answer).splitlines()[0].startswith("- Management response: “Accepted")
+    asked = "What was recommended on counselling for staff in transit centres?"
+    assert compose_answer(asked, retrieval_of(asked, [passage]), settings=SETTINGS).citations[0].quote == recommendation

@@ -16,6 +16,7 @@ from assistant.answer.quotes import Quote, is_fragment, similarity
 from assistant.answer.types import Answer, Citation, Hit, Role
 from ingest.embed import Embedder
 from ingest.kinds import grouping_kind
+from ingest.matrix import FIELD_LABELS
 from ingest.models import Kind, Passage
 from ingest.settings import AnswerSettings, Settings
 from ingest.tables import LESSON_LABELS
@@ -207,7 +208,7 @@ def _label(passage: Passage, field: str) -> str:
     """The structure's label of a quoted field (a lesson field's name, a table's column header), or ""."""
     if not field:
         return ""
-    return LESSON_LABELS.get(field, field) if passage.kind == Kind.lesson else field
+    return LESSON_LABELS.get(field, field) if passage.kind == Kind.lesson else FIELD_LABELS.get(field, field)
 
 
 def _line(it: Item, n: int, *, role: Role | None, frame: Frame) -> str:

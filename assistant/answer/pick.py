@@ -30,6 +30,19 @@ ADVICE = re.compile(
 )
 
 
+RESPONSE = re.compile(
+    r"\b(respon\w*|answer(?:ed)?|repl(?:y|ied)|react(?:ed|ion)?|r[ée]pon\w*|respuesta|respondi\w*|contest\w*|"
+    r"svar\w*|tilsvar\w*)\b",
+    re.I,
+)
+
+
+def asks_for_response(question: str) -> bool:
+    """Whether the question asks what management answered ("What did management respond to ...", "¿Qué
+    respondió ...", "Korleis svarte leiinga ...")."""
+    return bool(RESPONSE.search(question))
+
+
 def asks_what_to_do(question: str) -> bool:
     """Whether the question asks for advice ("what should we do", "¿qué deberíamos...", "hva bør vi ...")."""
     return bool(ADVICE.search(question))
@@ -54,12 +67,15 @@ def without_locators(question: str, locators: frozenset[str]) -> str:
     return " ".join(kept) if len(stems(" ".join(kept))) >= 2 and len(kept) < len(question.split()) else question
 
 
-def _recommendation_span(usable: list[tuple[int, int]], regions: list[tuple[str, int, int, float]]) -> int | None:
-    for name, a, z, _ in regions:
-        if name.lower().startswith("recommend"):
-            for i, (s, _) in enumerate(usable):
-                if a <= s < z:
-                    return i
+def _field_span(usable: list[tuple[int, int]], regions: list[tuple[str, int, int, float]], *prefixes: str,
+                ) -> int | None:
+    """The first candidate sentence inside a field whose name starts with one of `prefixes` (tried in order)."""
+    for prefix in prefixes:
+        for name, a, z, _ in regions:
+            if name.lower().startswith(prefix):
+                inside = [i for i, (start, _) in enumerate(usable) if a <= start < z]
+                if inside:
+                    return inside[0]
     return None
 
 
@@ -85,7 +101,7 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
     """The quote of each passage (same order): a verbatim span, at most `settings.max_quote_words` words."""
     weights, max_words = settings.quote_weights, settings.max_quote_words
     terms = query_terms(question, weights=weights)
-    advice = asks_what_to_do(question)
+    advice, response = asks_what_to_do(question), asks_for_response(question)
     fact = expected_fact(question)
     names = question_names(question)
     locators = [locator_stems(p) for p in passages]
@@ -116,7 +132,9 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
             total = total + weights.expected_fact * np.array([holds_fact(p.text[a:z], fact) for a, z in usable])
         if sim is not None and len(sim):
             total = total + settings.semantic_weight * (sim - sim.max()) / settings.semantic_spread
-        chosen = _recommendation_span(usable, regions) if advice else None
+        chosen = _field_span(usable, regions, "response_text", "actions") if response else None
+        if chosen is None and advice:
+            chosen = _field_span(usable, regions, "recommend")
         i = int(np.argmax(total)) if chosen is None else chosen
         pair = with_neighbour(p.text, usable, total, i, margin=settings.second_sentence_margin, max_words=max_words)
         if pair is not None:  # the sentence or two that answer: one contiguous span of the passage
