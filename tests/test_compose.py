@@ -133,6 +133,19 @@ def test_sentences_do_not_split_on_abbreviations_and_strip_bullets():
     assert all(not s.startswith(("-", "*", " ")) for s in sentences)
 
 
+def test_numbered_actions_joined_from_table_rows_are_quoted_one_at_a_time():
+    """A matrix's actions cell holds one row per action; the field joins them, the document keeps them apart."""
+    document = ("5.1 N/A as staff in partner missions are already involved in the 2nd phase\t\tN/A\tN/A\n"
+                "5.2 Organise more meetings in the 2nd phase including high-level political actors\t\tQ2 to Q4\n")
+    field = ("5.1 N/A as staff in partner missions are already involved in the 2nd phase 5.2 Organise more meetings "
+             "in the 2nd phase including high-level political actors")
+    sentences = [field[a:z] for a, z in sentence_spans(field)]
+    assert sentences == [field[:field.index(" 5.2")], field[field.index("5.2"):]]
+    assert all(s in document for s in sentences)
+    text = "The rate rose to 2.5 Million. See section 3.2 Findings below."
+    assert [text[a:z] for a, z in sentence_spans(text)] == ["The rate rose to 2.5 Million.", "See section 3.2 Findings below."]
+
+
 @pytest.mark.parametrize(
     ("role", "first"), [("designer", RECOMMENDATIONS), ("trainer", EXAMPLES), ("evaluator", FINDINGS)]
 )

@@ -27,6 +27,7 @@ _ENUMERATOR = re.compile(r"\(?(?:[a-z]{1,3}|\d{1,2})[.)]\s+")  # a list item's l
 # sentence that announces it ("... the following lessons: Exit strategy: To be developed ...")
 _NEXT_ITEM = re.compile(rf"(?<=;)\s+(?=(?:[-•–*]\s+)?{_ENUMERATOR.pattern}|[-•–*]\s)"
                         r"|(?<=:)\s+(?=[A-Z][\w'’()/-]*(?:\s+[\w'’()/&-]+){0,7}:\s)")
+_SUB_NUMBER = re.compile(r"(?<!\S)(\d{1,2})\.(\d{1,2})\s+(?=[A-Z])")  # "5.2 Organise": an item of a numbered list
 _CLAUSE_CUTS = (".!?", ";:", ",–—)")  # strongest boundary first; then before a conjunction
 _CONJUNCTIONS = frozenset(
     "and but or because which while although whereas since so as where when y pero og men".split()
@@ -125,8 +126,14 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _list_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """text[start:end] cut where a list flattened into one line starts its next item ("...; - b. ...")."""
+    """text[start:end] cut where a list flattened into one line starts its next item ("...; - b. ...", "... 5.2 ...")."""
     cuts = [m.end() for m in _NEXT_ITEM.finditer(text, start, end)]
+    numbers = [(m.start(), (m[1], int(m[2]))) for m in _SUB_NUMBER.finditer(text, start, end)]
+    seen = {n for _, n in numbers}
+    # a numbered action run into the one before it ("... 2nd phase 5.2 Organise ..."): rows of a table's cell
+    # that the field joined; "5.2" opens an item only after a "5.1", so "section 3.2 Findings" is left whole
+    cuts += [at for at, (head, n) in numbers if n > 1 and (head, n - 1) in seen and at > start]
+    cuts.sort()
     bounds = [start, *cuts, end]
     return [(a, z) for a, z in zip(bounds, bounds[1:]) if z > a]
 
