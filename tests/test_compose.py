@@ -143,7 +143,8 @@ def test_numbered_actions_joined_from_table_rows_are_quoted_one_at_a_time():
     assert sentences == [field[:field.index(" 5.2")], field[field.index("5.2"):]]
     assert all(s in document for s in sentences)
     text = "The rate rose to 2.5 Million. See section 3.2 Findings below."
-    assert [text[a:z] for a, z in sentence_spans(text)] == ["The rate rose to 2.5 Million.", "See section 3.2 Findings below."]
+    assert [text[a:z] for a, z in sentence_spans(text)] == ["The rate rose to 2.5 Million.",
+                                                            "See section 3.2 Findings below."]
 
 
 @pytest.mark.parametrize(
