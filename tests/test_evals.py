@@ -272,7 +272,7 @@ def test_batch_retrieve_yields_one_retrieval_per_question(tmp_path):
 
 def test_answer_judge_counts_a_told_absence_apart_from_a_refusal():
     from assistant.answer.types import Answer, Citation
-    from evals.quality.answers import AnswerResult, judge
+    from evals.quality.answers import AnswerResult, judge, to_markdown
 
     quote = "Shelters need stable funding."
     cite = Citation(n=1, passage_id="p1", doc_id="d", title="T", quote=quote)
@@ -291,3 +291,8 @@ def test_answer_judge_counts_a_told_absence_apart_from_a_refusal():
     assert plain.gold_in_answer and plain.gold_first and plain.verbatim == 1 and not plain.told_absent
     cells = AnswerResult(label="x", outcomes=[told, plain]).row().strip("| ").split(" | ")
     assert cells[-3:] == ["0%", "100%", "0%"]  # refusal recall, refused or told absent, answerable told absent
+    table = to_markdown([AnswerResult(label="x", outcomes=[told, plain])], split="each",
+                        splits={"u1": "tuning", "a1": "test"})
+    rows = [line for line in table.splitlines() if line.startswith("| x")]
+    assert [r.split(" | ")[0] for r in rows] == ["| x [test]", "| x [tuning]", "| x [all]"]
+    assert rows[0].split(" | ")[1] == "100%" and rows[1].split(" | ")[1] == "—"  # gold in answer: test has it

@@ -144,26 +144,38 @@ def run_answers(settings: Settings, items: list[GoldItem], *, split: str = "test
     return [AnswerResult(label=name, outcomes=o) for name, o in outcomes.items()]
 
 
-def to_markdown(results: list[AnswerResult], *, split: str) -> str:
-    """The answer-level table."""
+def to_markdown(results: list[AnswerResult], *, split: str, splits: dict[str, str] | None = None) -> str:
+    """The answer-level table; with `splits` (question id -> split), one row per system and split, then all."""
     n = len(results[0].outcomes) if results else 0
-    return "\n".join([f"## Answers ({split} split, {n} questions)", "", HEADER, *[r.row() for r in results], ""])
+    rows = [r.row() for r in results]
+    if splits:
+        rows = [AnswerResult(label=f"{r.label} [{name}]", outcomes=[o for o in r.outcomes if name == "all"
+                                                                     or splits[o.id] == name]).row()
+                for name in ("test", "tuning", "all") for r in results]
+    return "\n".join([f"## Answers ({split} split, {n} questions)", "", HEADER, *rows, ""])
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m evals.quality.answers [--split test] [--out FILE]` on the evaluation index (<data_dir>/eval)."""
+    """`python -m evals.quality.answers [--split test|tuning|all|each] [--gold FILE] [--index-dir DIR] [--out FILE]`
+    on an evaluation index (default <data_dir>/eval, the one `lessons eval` builds); `each` answers every question
+    once and reports the test and tuning halves and both."""
     import argparse
 
     from evals.quality.harness import GOLD_PATH
     from evals.quality.metrics import load_gold
 
     parser = argparse.ArgumentParser(prog="evals.quality.answers")
-    parser.add_argument("--split", choices=["test", "tuning", "all"], default="test")
+    parser.add_argument("--split", choices=["test", "tuning", "all", "each"], default="test")
+    parser.add_argument("--gold", type=Path, default=GOLD_PATH)
+    parser.add_argument("--index-dir", type=Path, help="evaluation index (default <data_dir>/eval)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     settings = Settings()
-    settings = settings.model_copy(update={"data_dir": settings.data_dir / "eval"})
-    text = to_markdown(run_answers(settings, load_gold(GOLD_PATH), split=args.split), split=args.split)
+    settings = settings.model_copy(update={"data_dir": args.index_dir or settings.data_dir / "eval"})
+    items = load_gold(args.gold)
+    each = args.split == "each"
+    results = run_answers(settings, items, split="all" if each else args.split)
+    text = to_markdown(results, split=args.split, splits={i.id: i.split for i in items} if each else None)
     print(text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
