@@ -57,8 +57,7 @@ def _pattern() -> re.Pattern[str]:
 
 def count_countries(text: str) -> Counter[str]:
     """How often each country (canonical English name) is named in `text`, in any of the corpus's languages."""
-    names = country_names()
-    return Counter(names[match[1]] for match in _pattern().finditer(text))
+    return Counter(country for _, country, _, _ in country_mentions(text))
 
 
 def country_mentions(text: str) -> list[tuple[str, str, int, int]]:

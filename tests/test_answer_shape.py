@@ -15,7 +15,7 @@ from answer_helpers import (
 )
 from assistant.answer.compose import answer_body, compose_answer, refusal_answer
 from assistant.answer.pick import asks_what_to_do
-from assistant.answer.quotes import holds_fact
+from assistant.retrieval.question import holds_fact
 from evals.quality.metrics import fold
 from ingest.models import Kind, Passage
 from ingest.settings import AnswerSettings, Settings

@@ -98,17 +98,18 @@ def make_citation(n: int, passage: Passage, quote: str) -> Citation:
 def format_sources(citations: list[Citation], frame: Frame | None = None) -> str:
     """The numbered source list: title, organisation, year, section, page. A document's title is given once, at its
     first citation; a later one refers back to it ("same report as [1]") with its own section and page."""
+    frame = frame or Frame("en")
     lines: list[str] = []
     first: dict[str, int] = {}
     for c in citations:
         where = ", ".join(str(x) for x in (c.organisation, c.year) if x)
         if c.doc_id in first:
-            parts = [(frame or Frame("en"))["same_report"].format(n=first[c.doc_id])]
+            parts = [frame["same_report"].format(n=first[c.doc_id])]
         else:
             first[c.doc_id] = c.n
             parts = [c.title + (f" — {where}" if where else "")]
         if c.section:
-            parts.append(f"{(frame or Frame('en'))['section']}: {c.section}")
+            parts.append(f"{frame['section']}: {c.section}")
         if c.page is not None:
             parts.append(f"p. {c.page}")
         lines.append(f"[{c.n}] " + "; ".join(parts))

@@ -11,9 +11,8 @@ import re
 
 import numpy as np
 
-from assistant.answer.quotes import (Quote, finish_quote, holds_fact, lexical_scores, query_terms, quote_candidates,
-                                     stems)
-from assistant.retrieval.question import expected_fact
+from assistant.answer.quotes import Quote, finish_quote, lexical_scores, query_terms, quote_candidates, stems
+from assistant.retrieval.question import expected_fact, holds_fact
 from ingest.embed import Embedder
 from ingest.models import Passage
 from ingest.settings import AnswerSettings

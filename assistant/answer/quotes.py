@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.countries import country_mentions
 from ingest.embed import Embedder
 from ingest.lang import QUOTE_STOPWORDS, split_sentences, stemmer
 from ingest.models import Kind, Passage
@@ -60,27 +59,6 @@ def overlap_score(terms: dict[str, float], text: str, *, weights: QuoteWeights =
     present = set(words)
     matched = sum(w for t, w in terms.items() if t in present)
     return matched / sum(terms.values()) / (1.0 + math.log1p(len(words) / weights.long_sentence_words))
-
-
-_FIGURE = re.compile(r"\d")
-_YEAR = re.compile(r"\b(19|20)\d\d\b")
-_TIME_UNIT = re.compile(  # days, weeks, months, years in the corpus's languages
-    r"\b(days?|weeks?|months?|years?|jours?|semaines?|mois|ans|ann[ée]es?|d[ií]as?|semanas?|mes(es)?|a[nñ]os?|"
-    r"dag(ar|er)?|veker?|uker?|veckor|m[aå]nad(er|ar)?|m[aå]neder|[aå]r)\b", re.I)
-
-
-def holds_fact(text: str, fact: str | None) -> bool:
-    """Whether a sentence holds the kind of fact a question asks for: a figure ("quantity"), a span of time
-    ("duration": a figure or a unit of time, as in "several months"), a country ("place") or a year ("time")."""
-    if fact == "duration":
-        return bool(_FIGURE.search(text) or _TIME_UNIT.search(text))
-    if fact == "quantity":
-        return bool(_FIGURE.search(text))
-    if fact == "place":
-        return bool(country_mentions(text))
-    if fact == "time":
-        return bool(_YEAR.search(text))
-    return False
 
 
 def similarity(a: str, b: str) -> float:

@@ -1,10 +1,12 @@
-"""What a question asks for, read from its words: the passage kinds it wants, the documents it names and its
-language (what it mentions that the corpus never does is `assistant.retrieval.refusal`)."""
+"""What a question asks for, read from its words: the passage kinds it wants, the kind of fact it expects (and
+whether a sentence holds one), the documents it names and its language (what it mentions that the corpus never
+does is `assistant.retrieval.refusal`)."""
 
 from __future__ import annotations
 
 import re
 
+from ingest.countries import country_mentions
 from ingest.lang import NORWEGIAN, detect_language
 from ingest.models import Kind
 
@@ -62,6 +64,27 @@ def expected_fact(query: str) -> str | None:
         if pattern.search(query.strip()):
             return name
     return None
+
+
+_FIGURE = re.compile(r"\d")
+YEAR = re.compile(r"\b(19|20)\d\d\b")  # a year as questions and reports write it
+_TIME_UNIT = re.compile(  # days, weeks, months, years in the corpus's languages
+    r"\b(days?|weeks?|months?|years?|jours?|semaines?|mois|ans|ann[ée]es?|d[ií]as?|semanas?|mes(es)?|a[nñ]os?|"
+    r"dag(ar|er)?|veker?|uker?|veckor|m[aå]nad(er|ar)?|m[aå]neder|[aå]r)\b", re.I)
+
+
+def holds_fact(text: str, fact: str | None) -> bool:
+    """Whether a sentence holds the kind of fact a question asks for: a figure ("quantity"), a span of time
+    ("duration": a figure or a unit of time, as in "several months"), a country ("place") or a year ("time")."""
+    if fact == "duration":
+        return bool(_FIGURE.search(text) or _TIME_UNIT.search(text))
+    if fact == "quantity":
+        return bool(_FIGURE.search(text))
+    if fact == "place":
+        return bool(country_mentions(text))
+    if fact == "time":
+        return bool(YEAR.search(text))
+    return False
 
 
 def named_documents(query: str, doc_names: dict[str, set[str]]) -> set[str]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, Field
 
 from assistant.answer.types import Hit
+from assistant.retrieval.question import YEAR
 from ingest.countries import country_mentions, spellings_of
 from ingest.embed import Embedder
 from ingest.lang import ENGLISH_FUNCTION_WORDS, NORWEGIAN
@@ -16,7 +17,6 @@ from ingest.settings import RefusalCutoffs
 from ingest.snapshot.keyword import KeywordIndex, query_tokens
 
 _WORD = re.compile(r"\w+", re.U)
-_YEAR = re.compile(r"\b(19|20)\d\d\b")
 _CAPITALISED = re.compile(r"(?<![.?!¿¡]\s)(?<!^)\b[A-ZÆØÅÉÁÍÓÚÑ][\w-]+")
 
 
@@ -37,7 +37,7 @@ def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str, embedde
     With an embedder, their weight in the question's meaning is measured too.
     """
     query = query.strip()
-    names = [m.group(0) for m in _YEAR.finditer(query) if not keyword.knows(m.group(0))]
+    names = [m.group(0) for m in YEAR.finditer(query) if not keyword.knows(m.group(0))]
     countries = country_mentions(query)
     names += [written for written, country, _, _ in countries if not _corpus_names(country, keyword)]
     if query_lang == "en" or query_lang in NORWEGIAN:
