@@ -122,6 +122,22 @@ def test_a_question_naming_what_the_reports_never_mention_says_so_before_the_nea
         "Los informes no dicen nada sobre Brasil")
 
 
+def test_a_place_the_evidence_found_is_not_about_is_said_before_it_in_the_askers_language():
+    from assistant.retrieval.refusal import Unknowns
+
+    question = "¿Qué aprendieron los albergues en Canadá?"
+    retrieval = retrieval_of(question, [puebla_lesson(4), unodc_findings()])
+    plain = compose_answer(question, retrieval, settings=SETTINGS)
+    retrieval.unknowns = Unknowns(not_in_evidence=["Canadá"])
+    answer = compose_answer(question, retrieval, settings=SETTINGS)
+    assert answer.answer.startswith("Ninguno de los informes encontrados trata de Canadá; la evidencia más cercana")
+    assert answer.absent == ["Canadá"] and plain.absent == []
+    assert answer.answer.removeprefix(answer.answer.split("\n")[0] + "\n") == plain.answer
+    retrieval.unknowns = Unknowns(names=["Perú"], not_in_evidence=["Canadá"])
+    lines = compose_answer(question, retrieval, settings=SETTINGS).answer.splitlines()
+    assert lines[0].startswith("Los informes no dicen nada sobre Perú") and lines[1].startswith("Ninguno")
+
+
 def test_evidence_left_out_of_the_text_is_kept_for_the_app_to_show_on_demand():
     from answer_helpers import devfund_synergies, unodc_good_practices
 
@@ -214,3 +230,19 @@ def test_a_question_about_the_management_response_quotes_the_response_labelled_o
         assert answer_body(answer.answer).splitlines()[0].startswith("- Management response: “Accepted")
     asked = "What was recommended on counselling for staff in transit centres?"
     assert compose_answer(asked, retrieval_of(asked, [passage]), settings=SETTINGS).citations[0].quote == recommendation
+
+
+def test_advice_is_quoted_at_the_sentence_of_the_recommendation_that_answers():
+    recommendation = ("Partners should run participatory diagnostics with local civil society before design. "
+                      "Diagnostics should involve youth, women and the authorities of the border areas. "
+                      "This could be done 3 to 6 months before any future design phase.")
+    text = f"Recommendation 1: {recommendation} | Management response: accepted"
+    passage = Passage(id="r", doc_id="matrix", title="Management response matrix", text=text, start=0,
+                      end=len(text), kind=Kind.recommendation,
+                      fields={"recommendation": recommendation, "response_text": "accepted"})
+
+    def quote(question: str) -> str:
+        return compose_answer(question, retrieval_of(question, [passage]), settings=SETTINGS).citations[0].quote
+
+    assert quote("What should we do with local civil society before design?").startswith("Partners should run")
+    assert "3 to 6 months" in quote("How long before a new design phase should we run the diagnostics?")

@@ -14,7 +14,7 @@ from assistant.answer.types import Hit
 from assistant.retrieval.fusion import diversify, fuse
 from assistant.retrieval.question import (expected_fact, intended_kinds, language_affinity, named_documents,
                                          query_language)
-from assistant.retrieval.refusal import should_refuse, unknown_terms
+from assistant.retrieval.refusal import places_not_in_evidence, should_refuse, unknown_terms
 from assistant.retrieval.search import SearchIndex, retrieve
 from evals.quality.metrics import is_relevant
 from ingest.models import Filters, Kind, Passage
@@ -89,6 +89,21 @@ def test_refusal_weighs_best_score_against_unknown_meaning():
     assert not should_refuse(0.83, Unknowns(words=["get"], weight=0.02), cutoffs=cfg)
     assert should_refuse(0.85, Unknowns(names=["Japan"]), cutoffs=cfg)
     assert not should_refuse(0.88, Unknowns(names=["Japan"]), cutoffs=cfg)
+
+
+def test_a_country_no_evidence_found_is_about_is_named_whatever_its_spelling():
+    us_study = _passage("a", "Survivors in 42 states answered the survey.", countries=["United States"])
+    about_mexico = _passage("b", "Los albergues de México acogieron a 300 víctimas.", countries=["Global"])
+    hits = [Hit(passage=p, score=1.0) for p in (us_study, about_mexico)]
+    assert places_not_in_evidence("How many survivors in Canada took part in the study?", hits, absent=[]) == [
+        "Canada"]
+    # listed among a document's countries, or named in a hit's text in another language: covered
+    assert places_not_in_evidence("What did the study find in the United States?", hits, absent=[]) == []
+    assert places_not_in_evidence("What did the evaluation say about shelters in Mexico?", hits, absent=[]) == []
+    assert places_not_in_evidence("Qu'a-t-on appris au Mexique et au Pérou ?", hits, absent=[]) == ["Pérou"]
+    # a country no report mentions is already said absent; it is not named twice
+    assert places_not_in_evidence("Shelters in Peru?", hits, absent=["Peru"]) == []
+    assert places_not_in_evidence("How do shelters work?", hits, absent=[]) == []
 
 
 def test_refusal_reads_one_embedders_scale():

@@ -11,7 +11,7 @@ from ingest.lang import detect_language
 
 KEYS = ("recommendations", "lessons", "findings", "challenges", "examples", "sources", "refusal", "covers",
         "also_in", "in_language", "answer", "other", "nothing_about", "covered", "partly covered", "new",
-        "same_report", "section")
+        "same_report", "section", "not_in_evidence")
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -19,6 +19,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "same_report": "same report as [{n}]",
         "other": "Also relevant",
         "nothing_about": "The reports say nothing about {names}; the nearest evidence is:",
+        "not_in_evidence": "None of the reports found is about {names}; the nearest evidence is:",
         "covered": "covered", "partly covered": "partly covered", "new": "new",
         "answer": "What answers the question", "recommendations": "Recommendations", "lessons": "Lessons learned",
         "findings": "Findings", "challenges": "Challenges", "examples": "Examples and good practices",
@@ -31,6 +32,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "same_report": "mismo informe que [{n}]",
         "other": "También pertinente",
         "nothing_about": "Los informes no dicen nada sobre {names}; la evidencia más cercana es:",
+        "not_in_evidence": "Ninguno de los informes encontrados trata de {names}; la evidencia más cercana es:",
         "covered": "ya tratado", "partly covered": "tratado en parte", "new": "nuevo",
         "answer": "Lo que responde a la pregunta", "recommendations": "Recomendaciones",
         "lessons": "Lecciones aprendidas", "findings": "Hallazgos", "challenges": "Desafíos",
@@ -43,6 +45,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "same_report": "même rapport que [{n}]",
         "other": "Également pertinent",
         "nothing_about": "Les rapports ne disent rien de {names} ; les éléments les plus proches sont :",
+        "not_in_evidence": "Aucun des rapports trouvés ne porte sur {names} ; les éléments les plus proches sont :",
         "covered": "déjà traité", "partly covered": "traité en partie", "new": "nouveau",
         "answer": "Ce qui répond à la question", "recommendations": "Recommandations",
         "lessons": "Enseignements tirés", "findings": "Constats", "challenges": "Difficultés",
@@ -55,6 +58,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "same_report": "samme rapport som [{n}]",
         "other": "Også relevant",
         "nothing_about": "Rapportene sier ingenting om {names}; det nærmeste belegget er:",
+        "not_in_evidence": "Ingen av rapportene som ble funnet, handler om {names}; det nærmeste belegget er:",
         "covered": "dekket", "partly covered": "delvis dekket", "new": "nytt",
         "answer": "Det som svarer på spørsmålet", "recommendations": "Anbefalinger", "lessons": "Erfaringer",
         "findings": "Funn", "challenges": "Utfordringer", "examples": "Eksempler og god praksis",
@@ -67,6 +71,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "same_report": "same rapport som [{n}]",
         "other": "Òg relevant",
         "nothing_about": "Rapportane seier ingenting om {names}; det næraste belegget er:",
+        "not_in_evidence": "Ingen av rapportane som vart funne, handlar om {names}; det næraste belegget er:",
         "covered": "dekt", "partly covered": "delvis dekt", "new": "nytt",
         "answer": "Det som svarar på spørsmålet", "recommendations": "Tilrådingar", "lessons": "Erfaringar",
         "findings": "Funn", "challenges": "Utfordringar", "examples": "Døme og god praksis",
@@ -79,6 +84,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "same_report": "samma rapport som [{n}]",
         "other": "Också relevant",
         "nothing_about": "Rapporterna säger ingenting om {names}; det närmaste underlaget är:",
+        "not_in_evidence": "Ingen av de rapporter som hittades handlar om {names}; det närmaste underlaget är:",
         "covered": "täckt", "partly covered": "delvis täckt", "new": "nytt",
         "answer": "Det som besvarar frågan", "recommendations": "Rekommendationer", "lessons": "Lärdomar",
         "findings": "Resultat", "challenges": "Utmaningar", "examples": "Exempel och goda metoder",

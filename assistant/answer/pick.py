@@ -66,15 +66,16 @@ def without_locators(question: str, locators: frozenset[str]) -> str:
     return " ".join(kept) if len(stems(" ".join(kept))) >= 2 and len(kept) < len(question.split()) else question
 
 
-def _field_span(usable: list[tuple[int, int]], regions: list[tuple[str, int, int, float]], *prefixes: str,
-                ) -> int | None:
-    """The first candidate sentence inside a field whose name starts with one of `prefixes` (tried in order)."""
+def _field_span(usable: list[tuple[int, int]], regions: list[tuple[str, int, int, float]], total: np.ndarray,
+                *prefixes: str) -> int | None:
+    """The best-scoring candidate sentence inside a field whose name starts with one of `prefixes` (tried in
+    order): a recommendation's second sentence may be the one that answers ("... within 3 to 6 months")."""
     for prefix in prefixes:
         for name, a, z, _ in regions:
             if name.lower().startswith(prefix):
                 inside = [i for i, (start, _) in enumerate(usable) if a <= start < z]
                 if inside:
-                    return inside[0]
+                    return max(inside, key=lambda i: total[i])
     return None
 
 
@@ -131,9 +132,9 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
             total = total + weights.expected_fact * np.array([holds_fact(p.text[a:z], fact) for a, z in usable])
         if sim is not None and len(sim):
             total = total + settings.semantic_weight * (sim - sim.max()) / settings.semantic_spread
-        chosen = _field_span(usable, regions, "response_text", "actions") if response else None
+        chosen = _field_span(usable, regions, total, "response_text", "actions") if response else None
         if chosen is None and advice:
-            chosen = _field_span(usable, regions, "recommend")
+            chosen = _field_span(usable, regions, total, "recommend")
         i = int(np.argmax(total)) if chosen is None else chosen
         pair = with_neighbour(p.text, usable, total, i, margin=settings.second_sentence_margin, max_words=max_words)
         if pair is not None:  # the sentence or two that answer: one contiguous span of the passage

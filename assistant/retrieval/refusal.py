@@ -26,6 +26,8 @@ class Unknowns(BaseModel):
     names: list[str] = Field(default_factory=list)  # proper nouns and years absent from every passage
     words: list[str] = Field(default_factory=list)  # an English question's content words absent from every passage
     weight: float = 0.0  # how much of the question's meaning those words carry (see `unknown_weight`)
+    # countries the question names that some report mentions but none of the evidence found is about
+    not_in_evidence: list[str] = Field(default_factory=list)
 
 
 def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str, embedder: Embedder | None = None) -> Unknowns:
@@ -50,6 +52,16 @@ def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str, embedde
         words = [w for w in content if query_tokens(w) and not keyword.knows(w, typos=True)]
     weight = unknown_weight(query, words, embedder=embedder) if words and embedder is not None else 0.0
     return Unknowns(names=list(dict.fromkeys(names)), words=list(dict.fromkeys(words)), weight=weight)
+
+
+def places_not_in_evidence(query: str, hits: list[Hit], *, absent: list[str]) -> list[str]:
+    """The countries a question names (as written) that no hit is about: neither a hit's document lists it among
+    its countries nor a hit's text names it, in any spelling. "How many survivors in Canada took part in <a study of
+    the United States>" finds the study, not Canada. Names in `absent` (no report mentions them) are left out."""
+    about = {country for hit in hits for country in hit.passage.countries}
+    about |= {country for hit in hits for _, country, _, _ in country_mentions(f"{hit.passage.section}\n{hit.passage.text}")}
+    return list(dict.fromkeys(written for written, country, _, _ in country_mentions(query)
+                              if country not in about and written not in absent))
 
 
 def _corpus_names(country: str, keyword: KeywordIndex) -> bool:

@@ -18,7 +18,8 @@ from assistant.answer.types import Hit
 from assistant.retrieval.fusion import diversify, fuse, rerank
 from assistant.retrieval.glossary import load_glossary
 from assistant.retrieval.question import named_documents, query_language
-from assistant.retrieval.refusal import Unknowns, refusal_scale, relevance, should_refuse, unknown_terms
+from assistant.retrieval.refusal import (Unknowns, places_not_in_evidence, refusal_scale, relevance, should_refuse,
+                                         unknown_terms)
 from ingest.embed import Embedder, get_embedder
 from ingest.models import Filters
 from ingest.settings import Settings
@@ -141,6 +142,8 @@ def retrieve(
     if hits and cfg.use_dense and scale in index.embedders:
         unknowns = unknown_terms(query, keyword=index.keyword, query_lang=lang, embedder=index.embedders[scale])
     refused = not hits or (cfg.use_dense and should_refuse(best, unknowns, cutoffs=cfg.refusal(scale)))
+    if hits and not refused:
+        unknowns.not_in_evidence = places_not_in_evidence(query, hits[:k], absent=unknowns.names)
     return Retrieval(
         query=query,
         hits=hits[:k],  # kept when refused: the coverage check shows the closest evidence anyway
