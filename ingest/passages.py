@@ -33,7 +33,7 @@ import re
 
 from ingest.clean import is_boilerplate
 from ingest.kinds import ITEM_LABEL_KINDS
-from ingest.lang import detect_language, split_sentences
+from ingest.lang import detect_language, fold, split_sentences
 from ingest.models import Block, Document, Kind, Passage
 from ingest.settings import IngestSettings
 from ingest.structure import is_list_item, normalise
@@ -129,6 +129,17 @@ def _language(doc: Document, text: str) -> str:
     return detect_language(text, allowed=languages)
 
 
+def without_title(section: list[str], title: str, *, share: float = 0.7) -> list[str]:
+    """A section path without a first heading that restates the document's title (a report's title set as its
+    largest heading heads every section: "NIGERIA: STRENGTHENING ASSISTANCE ... > EFFECTIVENESS"); the citation
+    names the title already. Kept when it is the only heading or has fewer than three words. `share`: of the heading's words found in the title."""
+    if len(section) < 2:
+        return section
+    words = {w for w in re.findall(r"[^\W\d_]{3,}", fold(section[0]).casefold())}
+    titled = {w for w in re.findall(r"[^\W\d_]{3,}", fold(title).casefold())}
+    return section[1:] if len(words) >= 3 and len(words & titled) >= share * len(words) else section
+
+
 def make_passages(doc: Document, blocks: list[Block], *, settings: IngestSettings) -> list[Passage]:
     """Passages of a cleaned document from its blocks, with metadata, offsets, page and per-passage language."""
     pieces: list[tuple[Block, Kind, int, int, str]] = []  # (first block, kind, start, end, text)
@@ -161,6 +172,6 @@ def make_passages(doc: Document, blocks: list[Block], *, settings: IngestSetting
             id=passage_id, doc_id=doc.doc_id, title=doc.meta.title,
             organisation=doc.meta.organisation, year=doc.meta.year, countries=list(doc.meta.countries),
             language=_language(doc, text), doc_type=doc.meta.doc_type.value, evaluation=doc.meta.evaluation,
-            section=" > ".join(block.section),
+            section=" > ".join(without_title(block.section, doc.meta.title)),
             kind=kind, page=doc.page_at(start), text=text, start=start, end=end, fields=fields))
     return passages

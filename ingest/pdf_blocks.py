@@ -55,7 +55,7 @@ def _heading_run(run: list[Line], body: float, settings: LayoutSettings) -> bool
     if letters < 3 or letters < 0.5 * len(text.replace(" ", "")) or len(text.split()) > settings.heading_max_words:
         return False
     if text.endswith((",", ";")) or _BULLET.match(text) or re.match(r"^o\s", text) or _CAPTION.match(text) \
-            or text[:1].islower():
+            or text[:1].islower() or _sentence(text, settings):
         return False
     large = first.size >= body * settings.heading_ratio
     capitals = [ch for ch in text if ch.isalpha()]
@@ -64,6 +64,13 @@ def _heading_run(run: list[Line], body: float, settings: LayoutSettings) -> bool
     bold = first.bold and first.size >= body * 0.95 and (not _TERMINAL.search(text) or text.endswith("?")
                                                        or bool(_NUMBERED.match(text)))
     return large or bold or shouted
+
+
+def _sentence(text: str, settings: LayoutSettings) -> bool:
+    """A statement set large or bold (a pull quote, a numbered recommendation's title, a key figure): it ends in a
+    full stop and runs to a clause's length, so it names no section ("37 percent of respondents experienced ...")."""
+    words = _NUMBERED.sub("", text, count=1).split()
+    return text.endswith(".") and not text.endswith("..") and len(words) >= settings.heading_sentence_words
 
 
 def _continues(run: list[Line], nxt: list[Line] | None) -> bool:
@@ -90,7 +97,7 @@ def mark_headings(pages: list[Page], body: float, outline: dict[tuple[int, str],
     for page in pages:
         runs = _runs([ln for ln in page.lines if ln.role == "body"])
         for i, run in enumerate(runs):
-            if (page.number, fold(run[0].text)) in outline:
+            if (page.number, fold(run[0].text)) in outline and not _sentence(run[0].text, settings):
                 groups.append(run[:1])
             elif _heading_run(run, body, settings) and not _in_numbered_list(runs, i, body, settings) \
                     and not _continues(run, runs[i + 1] if i + 1 < len(runs) else None):

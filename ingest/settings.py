@@ -60,6 +60,9 @@ class LayoutSettings(BaseModel):
     footnote_ratio: float = 0.92  # footnotes are set smaller than this x the body size
     heading_ratio: float = 1.12  # lines this much larger than the body size are headings
     heading_max_words: int = 18
+    # a large or bold line ending in a full stop with at least this many words (its number aside) is a statement,
+    # not a heading: "3. Encouraging the use of evaluation reference groups." would nest the rest of a report
+    heading_sentence_words: int = 5
     heading_levels: int = 3  # distinct heading sizes mapped to '#'..'###'
     min_rulings: int = 4  # ruling lines on a page before its tables are looked for (pdfplumber)
     min_page_chars: int = 20  # a page with fewer characters (headers and footers aside) and images has no text layer

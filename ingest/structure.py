@@ -20,7 +20,7 @@ from ingest.matrix import matrix_blocks
 from ingest.models import Block, Kind
 from ingest.tables import is_lesson_table, lesson_blocks, normalise, table_blocks
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+([^\t]*?)\s*#*\s*$")  # a tab-separated row ("# of staff\t20") is none
 _FOOTNOTE = re.compile(r"^\[\^([^\]\s]{1,8})\]:\s*(\S.*)$")
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
 _LETTERED = re.compile(r"^[A-H]\s*[-–.)]\s+\S")

@@ -190,3 +190,17 @@ def test_beyond_the_item_cap_the_parts_of_a_recommendation_point_to_its_first():
     assert all(p.fields["continues"] == first.id for p in rest)
     assert last.text == "Recommendation 2: Fund shelters." and "continues" not in last.fields
     assert sum("continues" not in p.fields for p in recs) == 2
+
+
+def test_a_first_heading_restating_the_title_leaves_the_section_path():
+    doc = text_doc("# NIGERIA: STRENGTHENING ASSISTANCE FOR RETURNEES IN COMMUNITIES OF ORIGIN\n\n"
+                   "Prepared by the regional office in June.\n\n## EFFECTIVENESS\n\n"
+                   "The concert reached more than a thousand young people in the city.\n")
+    doc = doc.model_copy(update={"meta": doc.meta.model_copy(update={
+        "title": "Final evaluation: Nigeria - Strengthening Assistance for Returnees"})})
+    sections = [p.section for p in make_passages(doc, parse_blocks(doc.text), settings=SETTINGS)]
+    # alone, the title heading is the only path there is; above another heading, the citation's title says it
+    assert sections == ["NIGERIA: STRENGTHENING ASSISTANCE FOR RETURNEES IN COMMUNITIES OF ORIGIN", "EFFECTIVENESS"]
+    other = doc.model_copy(update={"meta": doc.meta.model_copy(update={"title": "Review of shelters in Peru"})})
+    assert [p.section for p in make_passages(other, parse_blocks(other.text), settings=SETTINGS)][1] == (
+        "NIGERIA: STRENGTHENING ASSISTANCE FOR RETURNEES IN COMMUNITIES OF ORIGIN > EFFECTIVENESS")

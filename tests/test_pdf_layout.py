@@ -217,3 +217,29 @@ def test_table_of_contents_page_is_not_text(tmp_path):
     pdf.multi_cell(0, 6, BODY * 2)
     read = _read(pdf, tmp_path / "toc.pdf")
     assert read.report.toc_pages == [1] and "Methodology" not in read.text and "shelters" in read.text
+
+
+def test_a_statement_set_large_or_bold_is_text_not_a_heading_and_a_row_opening_with_a_hash_is_no_heading(tmp_path):
+    """A pull quote or a numbered recommendation's title ends in a full stop: it must not become a section that
+    nests the rest of the report. A table row whose first cell is "# of ..." stays a row."""
+    pdf = _pdf()
+    pdf.add_page()
+    for text, style, size in [("2. Findings", "B", 18), ("37 percent of respondents reported a debt to a broker.", "B", 18),
+                              ("3. Encouraging the use of evaluation reference groups.", "B", 11),
+                              ("2.1 Shelters", "B", 14)]:
+        pdf.set_font("Helvetica", style, size)
+        pdf.multi_cell(0, 9, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=11)
+        pdf.multi_cell(0, 6, BODY, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+    path = tmp_path / "s.pdf"
+    pdf.output(str(path))
+    doc, passages = _passages(path)
+    assert "# 2. Findings" in doc.text and "# 2.1 Shelters" in doc.text
+    assert "# 37 percent" not in doc.text and "# 3. Encouraging" not in doc.text
+    assert {p.section for p in passages} == {"2. Findings", "2. Findings > 2.1 Shelters"}
+    assert any("37 percent of respondents reported a debt to a broker." in p.text for p in passages)
+    blocks = parse_blocks("# Results\n\nIndicator\tTarget\n# of staff trained\t20 persons\n")
+    assert [b.section for b in blocks if b.kind != "heading"] and all(
+        "# of staff" not in " > ".join(b.section) for b in blocks)
+    assert not any(b.kind == "heading" and "staff" in b.text for b in blocks)
