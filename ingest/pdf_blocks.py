@@ -16,6 +16,7 @@ _BULLET = re.compile(r"^[•●▪■◦○➤►▶✓✔‣⁃\-–\uf000-\uf8
 _TERMINAL = re.compile(r"[.!?:;][\"'”’)\]]*$")
 _CAPTION = re.compile(r"^(figure|fig\.|table|tableau|tabla|tabell|figura|figur|graph(ique)?|gráfico|chart|box|encadré|"
                       r"diagram(me)?|map|carte|mapa|karta)\s*\d+", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"[^\W\d_]*[a-zà-ÿ]{3}\. [A-ZÀ-Þ][a-zà-ÿ]")  # "... utilisé. Les données", not "Part III. Impact"
 _NUMBERED = re.compile(r"^(\d+(\.\d+)*\.?|[IVX]+\.|[A-H]\.|annex|annexe|anexo|bilaga|vedlegg|appendix)\s", re.I)
 
 
@@ -67,10 +68,12 @@ def _heading_run(run: list[Line], body: float, settings: LayoutSettings) -> bool
 
 
 def _sentence(text: str, settings: LayoutSettings) -> bool:
-    """A statement set large or bold (a pull quote, a numbered recommendation's title, a key figure): it ends in a
-    full stop and runs to a clause's length, so it names no section ("37 percent of respondents experienced ...")."""
+    """A statement set large or bold (a pull quote, a numbered recommendation's title, a key figure, a paragraph's
+    bold opening sentence): it ends in a full stop, or one sentence ends and another starts inside it, and it runs
+    to a clause's length, so it names no section ("37 percent of respondents experienced ...")."""
     words = _NUMBERED.sub("", text, count=1).split()
-    return text.endswith(".") and not text.endswith("..") and len(words) >= settings.heading_sentence_words
+    ends = (text.endswith(".") and not text.endswith("..")) or bool(_SENTENCE_BREAK.search(text))
+    return ends and len(words) >= settings.heading_sentence_words
 
 
 def _continues(run: list[Line], nxt: list[Line] | None) -> bool:

@@ -160,6 +160,8 @@ def _heading_level(unit: _Unit, stack: list[_Unit]) -> int:
     anchor = next((h for h in reversed(stack) if _ANNEX.match(h.text) or _NUMBERED.match(h.text)), None)
     if anchor is None:
         return unit.md_level or 1
+    if unit.md_level == 1 and anchor.md_level == 1 and not _ANNEX.match(anchor.text):
+        return anchor.level  # both in the largest type: siblings ("# 1. Summary", then "# Findings on quality")
     extra = max(0, unit.md_level - anchor.md_level - 1) if unit.md_level and anchor.md_level else 0
     return anchor.level + 1 + extra
 

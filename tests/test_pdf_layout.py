@@ -226,6 +226,7 @@ def test_a_statement_set_large_or_bold_is_text_not_a_heading_and_a_row_opening_w
     pdf.add_page()
     for text, style, size in [("2. Findings", "B", 18), ("37 percent of respondents reported a debt to a broker.", "B", 18),
                               ("3. Encouraging the use of evaluation reference groups.", "B", 11),
+                              ("Resources for the unit remain inadequate. The team asked for staff", "B", 11),
                               ("2.1 Shelters", "B", 14)]:
         pdf.set_font("Helvetica", style, size)
         pdf.multi_cell(0, 9, text, new_x="LMARGIN", new_y="NEXT")
@@ -236,7 +237,7 @@ def test_a_statement_set_large_or_bold_is_text_not_a_heading_and_a_row_opening_w
     pdf.output(str(path))
     doc, passages = _passages(path)
     assert "# 2. Findings" in doc.text and "# 2.1 Shelters" in doc.text
-    assert "# 37 percent" not in doc.text and "# 3. Encouraging" not in doc.text
+    assert "# 37 percent" not in doc.text and "# 3. Encouraging" not in doc.text and "# Resources" not in doc.text
     assert {p.section for p in passages} == {"2. Findings", "2. Findings > 2.1 Shelters"}
     assert any("37 percent of respondents reported a debt to a broker." in p.text for p in passages)
     blocks = parse_blocks("# Results\n\nIndicator\tTarget\n# of staff trained\t20 persons\n")

@@ -205,3 +205,14 @@ def test_a_capitalised_kind_line_is_a_heading_and_a_bold_first_line_is_not():
     assert blocks[2].section == ["KEY RECOMMENDATIONS"] and blocks[2].kind is Kind.recommendation
     assert blocks[1].kind is Kind.good_practice
     assert blocks[3].section == ["KEY RECOMMENDATIONS"] and blocks[3].text.startswith("These two scenarios")
+
+
+def test_a_heading_in_the_largest_type_is_no_child_of_a_numbered_one_but_a_smaller_one_is():
+    text = ("# 1. Executive summary\n\nThe summary paragraph says what the review found overall.\n\n"
+            "# Findings on report quality\n\n## 3.1 Overall quality\n\nReports improved on most criteria.\n")
+    found = [b for b in parse_blocks(text) if b.kind != "heading"]
+    assert found[0].section == ["1. Executive summary"]
+    assert found[1].section == ["Findings on report quality", "3.1 Overall quality"]
+    # all headings set in one (bold body) type: the numbering is the only structure, unnumbered ones nest under it
+    text = "#### 2. CONTEXT\n\n#### Evaluation context\n\nThe project ran in six cities from 2019.\n"
+    assert [b for b in parse_blocks(text) if b.kind != "heading"][0].section == ["2. CONTEXT", "Evaluation context"]
