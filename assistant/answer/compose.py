@@ -174,20 +174,20 @@ def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, a
             items.insert(0, first_rec)
     lead, used = [items[0]], len(display_quote(items[0].quote))
     cited: set[str] = set()  # documents whose title the source list already gives
-    whole = used + _source_chars(items[0], cited)  # the whole answer: quotes and their source lines
+    whole = used + _source_chars(items[0], cited, role=role)  # the whole answer: quotes, notes and source lines
     top = items[0].hit.score
     for it in items[1 : settings.lead_quotes]:
         size = len(display_quote(it.quote))
         if top <= 0 or it.hit.score < settings.lead_score_ratio * top or used + size > settings.lead_chars:
             break
         lead.append(it)
-        used, whole = used + size, whole + size + _source_chars(it, cited)
+        used, whole = used + size, whole + size + _source_chars(it, cited, role=role)
     support = []
     for group in GROUP_ORDER[role]:
         for it in items:
             strong = group != OTHER or (top > 0 and it.hit.score >= settings.other_score_ratio * top)
             if it.group == group and strong and it not in lead:
-                size = len(display_quote(it.quote)) + _source_chars(it, cited, count=False)
+                size = len(display_quote(it.quote)) + _source_chars(it, cited, role=role, count=False)
                 if whole + size <= settings.answer_chars:
                     support.append(it)
                     whole += size
@@ -195,14 +195,21 @@ def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, a
     return lead, support
 
 
-def _source_chars(it: Item, cited: set[str], *, count: bool = True) -> int:
-    """What citing an item adds besides its quote: its line's marks and notes, and its line in the source list (the
-    document's title only when no earlier citation gave it); `count` records the document as cited."""
+def _source_chars(it: Item, cited: set[str], *, role: Role | None = None, count: bool = True) -> int:
+    """What citing an item adds besides its quote: its line's marks and notes (an evaluator's report note at its first
+    line), its line in the source list (the title when no earlier one gave it); `count` records the document."""
     p = it.hit.passage
-    earlier = [make_citation(1, p, "")] if p.doc_id in cited else []
+    first = p.doc_id not in cited
+    earlier = [] if first else [make_citation(1, p, "")]
     if count:
         cited.add(p.doc_id)
-    return len(format_sources([*earlier, make_citation(99, p, "")]).splitlines()[-1]) + 12
+    note = len(_report_note(p)) + 2 if role == "evaluator" and first else 0
+    return len(format_sources([*earlier, make_citation(99, p, "")]).splitlines()[-1]) + 12 + note
+
+
+def _report_note(passage: Passage) -> str:
+    """Which report a quote is from, for an evaluator's line: organisation, short title, year."""
+    return ", ".join(str(x) for x in (passage.organisation, short_title(passage.title), passage.year) if x)
 
 
 def _label(passage: Passage, field: str) -> str:
@@ -212,15 +219,16 @@ def _label(passage: Passage, field: str) -> str:
     return LESSON_LABELS.get(field, field) if passage.kind == Kind.lesson else FIELD_LABELS.get(field, field)
 
 
-def _line(it: Item, n: int, *, role: Role | None, frame: Frame) -> str:
+def _line(it: Item, n: int, *, role: Role | None, frame: Frame, noted: set[str]) -> str:
     p = it.hit.passage
     label = _label(p, it.quote.field)
     text = f"{label}: “{display_quote(it.quote)}”" if label else display_quote(it.quote)
     notes = []
     if p.language != frame.lang and not (p.language in ("no", "nn") and frame.lang in ("no", "nn")):
         notes.append(f"{frame['in_language']} {frame.language_name(p.language)}")
-    if role == "evaluator":
-        notes.append(", ".join(str(x) for x in (p.organisation, short_title(p.title), p.year) if x))
+    if role == "evaluator" and p.doc_id not in noted:  # the report named at its first quote only
+        notes.append(_report_note(p))
+        noted.add(p.doc_id)
     if it.also_in:
         notes.append(f"{frame['also_in']}: " + "; ".join(it.also_in))
     return f"- {text}" + (f" ({'; '.join(notes)})" if notes else "") + f" [{n}]"
@@ -231,10 +239,11 @@ def render_answer(lead: list[Item], support: list[Item], *, role: Role | None, f
     """The lead's quotes, then the supporting ones under headings in the frame's language, numbered in order."""
     lines: list[str] = []
     citations: list[Citation] = []
+    noted: set[str] = set()
 
     def add(it: Item) -> None:
         citations.append(make_citation(len(citations) + 1, it.hit.passage, it.quote.text))
-        lines.append(_line(it, len(citations), role=role, frame=frame))
+        lines.append(_line(it, len(citations), role=role, frame=frame, noted=noted))
 
     for it in lead:
         add(it)
@@ -272,9 +281,8 @@ def compose_answer(
     Refuses (no citations) when retrieval refused or left nothing to quote; `coverage` then lists what
     the corpus does hold. `embedder` (multilingual: e5) helps pick the sentence that answers.
     """
-    if retrieval.refused or not retrieval.hits:
-        return refusal_answer(question, coverage=coverage)
-    items = select_items(question, retrieval.hits, settings=settings.answer, embedder=embedder)
+    items = [] if retrieval.refused else select_items(question, retrieval.hits, settings=settings.answer,
+                                                      embedder=embedder)
     if not items:
         return refusal_answer(question, coverage=coverage)
     frame = frame_for(question)
