@@ -16,7 +16,8 @@ _BULLET = re.compile(r"^[•●▪■◦○➤►▶✓✔‣⁃\-–\uf000-\uf8
 _TERMINAL = re.compile(r"[.!?:;][\"'”’)\]]*$")
 _CAPTION = re.compile(r"^(figure|fig\.|table|tableau|tabla|tabell|figura|figur|graph(ique)?|gráfico|chart|box|encadré|"
                       r"diagram(me)?|map|carte|mapa|karta)\s*\d+", re.IGNORECASE)
-_SENTENCE_BREAK = re.compile(r"[^\W\d_]*[a-zà-ÿ]{3}\. [A-ZÀ-Þ][a-zà-ÿ]")  # "... utilisé. Les données", not "Part III. Impact"
+# one sentence ending and the next starting: "... utilisé. Les données", not "Part III. Impact"
+_SENTENCE_BREAK = re.compile(r"[^\W\d_]*[a-zà-ÿ]{3}\. [A-ZÀ-Þ][a-zà-ÿ]")
 _NUMBERED = re.compile(r"^(\d+(\.\d+)*\.?|[IVX]+\.|[A-H]\.|annex|annexe|anexo|bilaga|vedlegg|appendix)\s", re.I)
 
 

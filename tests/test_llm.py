@@ -203,3 +203,13 @@ def test_scripted_llm_with_a_wrong_citation_number_and_an_invented_quote_keeps_o
     assert {int(n) for n in MARKER.findall(answer.answer)} == {1}
     assert [c.passage_id for c in answer.citations] == [hits[0].passage.id]
     assert answer.citations[0].quote in hits[0].passage.text and "removed" in answer.notice
+
+
+def test_an_llm_answer_is_framed_as_the_extractive_one_edge_line_and_sources_in_the_askers_language():
+    question = "¿Cómo deberían los proyectos en Canadá involucrar al sector privado?"
+    found = retrieval_of(question, [puebla_lesson(2), devfund_synergies(), unodc_findings()])
+    found.unknowns = found.unknowns.model_copy(update={"not_in_evidence": ["Canadá"]})
+    reply = "- Private sector engagement requires a differentiated strategy to generate interest [2]."
+    answer = llm_answer(question, found, llm=FakeLLM(reply=reply), settings=SETTINGS)
+    assert answer.answer.startswith("Ninguno de los informes encontrados trata de Canadá")
+    assert "\n\nFuentes:\n[1] " in answer.answer and answer.absent == ["Canadá"]

@@ -224,7 +224,8 @@ def test_a_statement_set_large_or_bold_is_text_not_a_heading_and_a_row_opening_w
     nests the rest of the report. A table row whose first cell is "# of ..." stays a row."""
     pdf = _pdf()
     pdf.add_page()
-    for text, style, size in [("2. Findings", "B", 18), ("37 percent of respondents reported a debt to a broker.", "B", 18),
+    for text, style, size in [("2. Findings", "B", 18),
+                              ("37 percent of respondents reported a debt to a broker.", "B", 18),
                               ("3. Encouraging the use of evaluation reference groups.", "B", 11),
                               ("Resources for the unit remain inadequate. The team asked for staff", "B", 11),
                               ("2.1 Shelters", "B", 14)]:

@@ -289,10 +289,7 @@ def compose_answer(
     lead, support = arrange(items[: settings.answer.max_citations], role=role, settings=settings.answer, advice=asks_what_to_do(question))
     body, citations = render_answer(lead, support, role=role, frame=frame)
     unknowns = retrieval.unknowns  # near the domain's edge: say what the evidence is not about before it
-    if unknowns.not_in_evidence:
-        body = frame["not_in_evidence"].format(names=", ".join(unknowns.not_in_evidence)) + "\n" + body
-    if unknowns.names:
-        body = frame["nothing_about"].format(names=", ".join(unknowns.names)) + "\n" + body
+    body = frame.edge(absent=unknowns.names, not_in_evidence=unknowns.not_in_evidence) + body
     rest = [it for it in items if it not in lead and it not in support]
     more = [make_citation(len(citations) + i, it.hit.passage, it.quote.text) for i, it in enumerate(rest, 1)]
     return Answer(question=question, answer=with_sources(body, citations, frame), citations=citations, more=more,

@@ -119,6 +119,13 @@ class Frame:
         """The name of a report's language, in the asker's language."""
         return LANGUAGE_NAMES[self.lang].get(lang, lang)
 
+    def edge(self, *, absent: list[str], not_in_evidence: list[str]) -> str:
+        """What an answer near the domain's edge says before its evidence, one line each: what no report mentions,
+        then the places none of the evidence found is about ("" when neither)."""
+        lines = [self[key].format(names=", ".join(names)) for key, names in
+                 (("nothing_about", absent), ("not_in_evidence", not_in_evidence)) if names]
+        return "".join(f"{line}\n" for line in lines)
+
 
 def frame_for(question: str) -> Frame:
     """The frame in the question's language (detected as retrieval does)."""

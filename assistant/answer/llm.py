@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.compose import refusal_answer, with_sources
+from assistant.answer.frame import frame_for
 from assistant.answer.types import Answer, Hit, Role
 from assistant.answer.verify import NoValidCitation, verify_citations
 from ingest.settings import PROJECT_ROOT, AnswerSettings, Settings
@@ -180,12 +181,14 @@ def _is_refusal(text: str) -> bool:
     return REFUSAL_SENTENCE.lower().rstrip(".") in " ".join(text.lower().split())
 
 
-def _finish(question: str, text: str, hits: list[Hit], *, settings: Settings, coverage: list[str] | None) -> Answer:
-    """Citation-check the full generated text and make the Answer (LLMFailure when nothing valid)."""
+def _finish(question: str, text: str, retrieval: Retrieval, *, settings: Settings, coverage: list[str] | None,
+            ) -> Answer:
+    """Citation-check the full generated text and make the Answer (LLMFailure when nothing valid), framed as the
+    extractive one: what the evidence is not about first, the sources headed in the asker's language."""
     if not text.strip():
         raise LLMFailure("returned no text")
     try:
-        checked = verify_citations(text, hits, max_quote_words=settings.answer.max_quote_words,
+        checked = verify_citations(text, retrieval.hits, max_quote_words=settings.answer.max_quote_words,
                                    weights=settings.answer.quote_weights)
     except NoValidCitation:
         if _is_refusal(text):
@@ -194,8 +197,10 @@ def _finish(question: str, text: str, hits: list[Hit], *, settings: Settings, co
     notice = ""
     if checked.dropped:
         notice = f"{len(checked.dropped)} generated sentence(s) without a valid source citation were removed."
-    return Answer(question=question, answer=with_sources(checked.text, checked.citations), citations=checked.citations,
-                  notice=notice)
+    frame, unknowns = frame_for(question), retrieval.unknowns
+    body = frame.edge(absent=unknowns.names, not_in_evidence=unknowns.not_in_evidence) + checked.text
+    return Answer(question=question, answer=with_sources(body, checked.citations, frame), citations=checked.citations,
+                  notice=notice, absent=[*unknowns.names, *unknowns.not_in_evidence])
 
 
 def llm_answer(
@@ -205,7 +210,7 @@ def llm_answer(
     """Synthesised answer citing only the retrieved passages; raises LLMFailure for the caller to fall back."""
     prompt = build_prompt(question, retrieval.hits, role=role, settings=settings.answer)
     texts = list(generate(llm, prompt, timeout_s=settings.answer.llm_timeout_s))
-    return _finish(question, texts[-1] if texts else "", retrieval.hits, settings=settings, coverage=coverage)
+    return _finish(question, texts[-1] if texts else "", retrieval, settings=settings, coverage=coverage)
 
 
 def stream_llm_answer(
@@ -226,4 +231,4 @@ def stream_llm_answer(
         if len(partial) > len(shown) and partial.startswith(shown):
             shown = partial
             yield shown
-    yield _finish(question, text, retrieval.hits, settings=settings, coverage=coverage)
+    yield _finish(question, text, retrieval, settings=settings, coverage=coverage)

@@ -50,4 +50,5 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     more: list[Citation] = Field(default_factory=list)  # evidence retrieved but left out of the text, shown on demand
     notice: str = ""  # e.g. "LLM unavailable; showing the extractive answer"
-    absent: list[str] = Field(default_factory=list)  # what the question names that no report (or no report found) is about, said first
+    # what the question names that no report mentions, or that none of the reports found is about: said first
+    absent: list[str] = Field(default_factory=list)

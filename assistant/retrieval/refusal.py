@@ -59,7 +59,8 @@ def places_not_in_evidence(query: str, hits: list[Hit], *, absent: list[str]) ->
     its countries nor a hit's text names it, in any spelling. "How many survivors in Canada took part in <a study of
     the United States>" finds the study, not Canada. Names in `absent` (no report mentions them) are left out."""
     about = {country for hit in hits for country in hit.passage.countries}
-    about |= {country for hit in hits for _, country, _, _ in country_mentions(f"{hit.passage.section}\n{hit.passage.text}")}
+    about |= {country for hit in hits
+              for _, country, _, _ in country_mentions(f"{hit.passage.section}\n{hit.passage.text}")}
     return list(dict.fromkeys(written for written, country, _, _ in country_mentions(query)
                               if country not in about and written not in absent))
 
