@@ -18,6 +18,8 @@ _CAPTION = re.compile(r"^(figure|fig\.|table|tableau|tabla|tabell|figura|figur|g
                       r"diagram(me)?|map|carte|mapa|karta)\s*\d+", re.IGNORECASE)
 # one sentence ending and the next starting: "... utilisé. Les données", not "Part III. Impact"
 _SENTENCE_BREAK = re.compile(r"[^\W\d_]*[a-zà-ÿ]{3}\. [A-ZÀ-Þ][a-zà-ÿ]")
+_SHARE = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|per ?cent\b|percent\b|pour ?cent\b|por ?ciento\b|procent\b|prosent\b)",
+                    re.IGNORECASE)
 _NUMBERED = re.compile(r"^(\d+(\.\d+)*\.?|[IVX]+\.|[A-H]\.|annex|annexe|anexo|bilaga|vedlegg|appendix)\s", re.I)
 
 
@@ -57,7 +59,7 @@ def _heading_run(run: list[Line], body: float, settings: LayoutSettings) -> bool
     if letters < 3 or letters < 0.5 * len(text.replace(" ", "")) or len(text.split()) > settings.heading_max_words:
         return False
     if text.endswith((",", ";")) or _BULLET.match(text) or re.match(r"^o\s", text) or _CAPTION.match(text) \
-            or text[:1].islower() or _sentence(text, settings):
+            or text[:1].islower() or _sentence(text, settings) or _figure_label(text):
         return False
     large = first.size >= body * settings.heading_ratio
     capitals = [ch for ch in text if ch.isalpha()]
@@ -75,6 +77,13 @@ def _sentence(text: str, settings: LayoutSettings) -> bool:
     words = _NUMBERED.sub("", text, count=1).split()
     ends = (text.endswith(".") and not text.endswith("..")) or bool(_SENTENCE_BREAK.search(text))
     return ends and len(words) >= settings.heading_sentence_words
+
+
+def _figure_label(text: str) -> bool:
+    """A chart's or a callout's figures set large ("10 per cent", "7 or more years ago 55% 2-6 years ago 34%"): it
+    opens with a share, or holds two or more; "Sustainability (66.7%)" stays a heading."""
+    shares = list(_SHARE.finditer(text))
+    return len(shares) >= 2 or (bool(shares) and shares[0].start() == 0)
 
 
 def _continues(run: list[Line], nxt: list[Line] | None) -> bool:

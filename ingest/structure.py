@@ -20,7 +20,9 @@ from ingest.matrix import matrix_blocks
 from ingest.models import Block, Kind
 from ingest.tables import is_lesson_table, lesson_blocks, normalise, table_blocks
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+([^\t]*?)\s*#*\s*$")  # a tab-separated row ("# of staff\t20") is none
+# a tab-separated row ("# of staff\t20") or a line opening in lower case ("# of migrants assisted") is no heading:
+# "#" there means "number of", and PDF reading never makes a heading of a lower-case line
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(?![a-zà-ÿ])([^\t]*?)\s*#*\s*$")
 _FOOTNOTE = re.compile(r"^\[\^([^\]\s]{1,8})\]:\s*(\S.*)$")
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
 _LETTERED = re.compile(r"^[A-H]\s*[-–.)]\s+\S")

@@ -228,6 +228,7 @@ def test_a_statement_set_large_or_bold_is_text_not_a_heading_and_a_row_opening_w
                               ("37 percent of respondents reported a debt to a broker.", "B", 18),
                               ("3. Encouraging the use of evaluation reference groups.", "B", 11),
                               ("Resources for the unit remain inadequate. The team asked for staff", "B", 11),
+                              ("10 per cent", "B", 24), ("Regular work 36% Temporary work 16%", "B", 14),
                               ("2.1 Shelters", "B", 14)]:
         pdf.set_font("Helvetica", style, size)
         pdf.multi_cell(0, 9, text, new_x="LMARGIN", new_y="NEXT")
@@ -239,9 +240,12 @@ def test_a_statement_set_large_or_bold_is_text_not_a_heading_and_a_row_opening_w
     doc, passages = _passages(path)
     assert "# 2. Findings" in doc.text and "# 2.1 Shelters" in doc.text
     assert "# 37 percent" not in doc.text and "# 3. Encouraging" not in doc.text and "# Resources" not in doc.text
+    assert "# 10 per cent" not in doc.text and "# Regular work" not in doc.text  # a chart's figures, no section
     assert {p.section for p in passages} == {"2. Findings", "2. Findings > 2.1 Shelters"}
     assert any("37 percent of respondents reported a debt to a broker." in p.text for p in passages)
-    blocks = parse_blocks("# Results\n\nIndicator\tTarget\n# of staff trained\t20 persons\n")
+    blocks = parse_blocks("# Results\n\nIndicator\tTarget\n# of staff trained\t20 persons\n\n"
+                          "# of migrants assisted upon arrival in the north rose to 420 in the second year.\n")
     assert [b.section for b in blocks if b.kind != "heading"] and all(
         "# of staff" not in " > ".join(b.section) for b in blocks)
-    assert not any(b.kind == "heading" and "staff" in b.text for b in blocks)
+    assert not any(b.kind == "heading" and ("staff" in b.text or "migrants" in b.text) for b in blocks)
+    assert blocks[-1].section == ["Results"] and "migrants assisted" in blocks[-1].text
