@@ -246,3 +246,18 @@ def test_advice_is_quoted_at_the_sentence_of_the_recommendation_that_answers():
 
     assert quote("What should we do with local civil society before design?").startswith("Partners should run")
     assert "3 to 6 months" in quote("How long before a new design phase should we run the diagnostics?")
+
+
+def test_the_line_said_before_the_evidence_counts_in_the_answers_budget():
+    from assistant.retrieval.refusal import Unknowns
+
+    question = "What did the evaluations find about shelters in Canada?"
+    retrieval = retrieval_of(question, [unodc_findings(), puebla_lesson(4), puebla_lesson(2)])
+    plain = compose_answer(question, retrieval, settings=SETTINGS)
+    assert len(plain.citations) >= 2
+    fitted = Settings(answer=AnswerSettings(answer_chars=len(plain.answer)))
+    assert compose_answer(question, retrieval, settings=fitted).answer == plain.answer
+    retrieval.unknowns = Unknowns(not_in_evidence=["Canada"])
+    edged = compose_answer(question, retrieval, settings=fitted)
+    assert edged.answer.startswith("None of the reports found is about Canada")
+    assert len(edged.answer) <= len(plain.answer) and len(edged.citations) < len(plain.citations)

@@ -162,9 +162,10 @@ def select_items(question: str, hits: list[Hit], *, settings: AnswerSettings, em
 
 
 def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, advice: bool = False,
-            ) -> tuple[list[Item], list[Item]]:
+            spent: int = 0) -> tuple[list[Item], list[Item]]:
     """The lead (1 to `lead_quotes` quotes in rank order, a recommendation first when the question asks what to
-    do) and the supporting evidence (the rest with a telling kind, in the role's order), within the budgets."""
+    do) and the supporting evidence (the rest with a telling kind, in the role's order), within the budgets
+    (`spent`: characters the answer already holds, such as its opening line near the domain's edge)."""
     items = list(items)
     if advice:
         first_rec = next((it for it in items[: settings.lead_quotes] if it.group == RECOMMENDATIONS
@@ -174,7 +175,7 @@ def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, a
             items.insert(0, first_rec)
     lead, used = [items[0]], len(display_quote(items[0].quote))
     cited: set[str] = set()  # documents whose title the source list already gives
-    whole = used + _source_chars(items[0], cited, role=role)  # the whole answer: quotes, notes and source lines
+    whole = spent + used + _source_chars(items[0], cited, role=role)  # the whole answer: quotes, notes, sources
     top = items[0].hit.score
     for it in items[1 : settings.lead_quotes]:
         size = len(display_quote(it.quote))
@@ -285,11 +286,12 @@ def compose_answer(
                                                       embedder=embedder)
     if not items:
         return refusal_answer(question, coverage=coverage)
-    frame = frame_for(question)
-    lead, support = arrange(items[: settings.answer.max_citations], role=role, settings=settings.answer, advice=asks_what_to_do(question))
+    frame, unknowns = frame_for(question), retrieval.unknowns
+    edge = frame.edge(absent=unknowns.names, not_in_evidence=unknowns.not_in_evidence)  # said before the evidence
+    lead, support = arrange(items[: settings.answer.max_citations], role=role, settings=settings.answer,
+                            advice=asks_what_to_do(question), spent=len(edge))
     body, citations = render_answer(lead, support, role=role, frame=frame)
-    unknowns = retrieval.unknowns  # near the domain's edge: say what the evidence is not about before it
-    body = frame.edge(absent=unknowns.names, not_in_evidence=unknowns.not_in_evidence) + body
+    body = edge + body
     rest = [it for it in items if it not in lead and it not in support]
     more = [make_citation(len(citations) + i, it.hit.passage, it.quote.text) for i, it in enumerate(rest, 1)]
     return Answer(question=question, answer=with_sources(body, citations, frame), citations=citations, more=more,
