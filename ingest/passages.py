@@ -132,12 +132,17 @@ def _language(doc: Document, text: str) -> str:
 def without_title(section: list[str], title: str, *, share: float = 0.7) -> list[str]:
     """A section path without a first heading that restates the document's title (a report's title set as its
     largest heading heads every section: "NIGERIA: STRENGTHENING ASSISTANCE ... > EFFECTIVENESS"); the citation
-    names the title already. Kept when it is the only heading or has fewer than three words. `share`: of the heading's words found in the title."""
+    names the title already. Kept when it is the only heading or has fewer than three words; `share` of its words
+    must be the title's."""
     if len(section) < 2:
         return section
-    words = {w for w in re.findall(r"[^\W\d_]{3,}", fold(section[0]).casefold())}
-    titled = {w for w in re.findall(r"[^\W\d_]{3,}", fold(title).casefold())}
+    words, titled = _letter_words(section[0]), _letter_words(title)
     return section[1:] if len(words) >= 3 and len(words & titled) >= share * len(words) else section
+
+
+def _letter_words(text: str) -> set[str]:
+    """Accent-folded, lower-case words of three letters or more."""
+    return set(re.findall(r"[^\W\d_]{3,}", fold(text)))
 
 
 def make_passages(doc: Document, blocks: list[Block], *, settings: IngestSettings) -> list[Passage]:

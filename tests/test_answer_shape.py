@@ -261,3 +261,17 @@ def test_the_line_said_before_the_evidence_counts_in_the_answers_budget():
     edged = compose_answer(question, retrieval, settings=fitted)
     assert edged.answer.startswith("None of the reports found is about Canada")
     assert len(edged.answer) <= len(plain.answer) and len(edged.citations) < len(plain.citations)
+
+
+def test_an_evaluator_answer_names_each_report_once_and_counts_the_note_in_its_budget():
+    passages = [unodc_findings(), unodc_lessons(), devfund_challenges()]
+    retrieval = retrieval_of("What did the evaluations find?", passages)
+    answer = compose_answer(retrieval.query, retrieval, role="evaluator", settings=SETTINGS)
+    lines = [line for line in answer_body(answer.answer).splitlines() if line.startswith("- ")]
+    unodc = [c.n for c in answer.citations if c.doc_id.startswith("unodc")]
+    assert len(unodc) == 2, answer.answer
+    assert sum("Evaluation brief" in line for line in lines) == 1  # the report named at its first quote only
+    tight = SETTINGS.model_copy(update={"answer": SETTINGS.answer.model_copy(update={"answer_chars": 700})})
+    for role in ("evaluator", None):
+        short = compose_answer(retrieval.query, retrieval, role=role, settings=tight)
+        assert len(short.answer) <= 700 + len(answer_body(short.answer).splitlines()[0]), role

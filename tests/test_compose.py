@@ -288,17 +288,3 @@ def test_sources_list_title_organisation_year_section_page():
     assert line.startswith("[1] Review of projects focusing on counter-trafficking")
     assert "IOM Development Fund, 2020" in line and "6. RECOMMENDATIONS" in line and "p. 26" in line
     assert answer.citations[0].kind == Kind.recommendation.value
-
-
-def test_an_evaluator_answer_names_each_report_once_and_counts_the_note_in_its_budget():
-    passages = [unodc_findings(), unodc_lessons(), devfund_challenges()]
-    retrieval = retrieval_of("What did the evaluations find?", passages)
-    answer = compose_answer(retrieval.query, retrieval, role="evaluator", settings=SETTINGS)
-    lines = [line for line in body_of(answer.answer).splitlines() if line.startswith("- ")]
-    unodc = [c.n for c in answer.citations if c.doc_id.startswith("unodc")]
-    assert len(unodc) == 2, answer.answer
-    assert sum("Evaluation brief" in line for line in lines) == 1  # the report named at its first quote only
-    tight = SETTINGS.model_copy(update={"answer": SETTINGS.answer.model_copy(update={"answer_chars": 700})})
-    for role in ("evaluator", None):
-        short = compose_answer(retrieval.query, retrieval, role=role, settings=tight)
-        assert len(short.answer) <= 700 + len(body_of(short.answer).splitlines()[0]), role

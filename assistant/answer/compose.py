@@ -286,8 +286,8 @@ def compose_answer(
                                                       embedder=embedder)
     if not items:
         return refusal_answer(question, coverage=coverage)
-    frame, unknowns = frame_for(question), retrieval.unknowns
-    edge = frame.edge(absent=unknowns.names, not_in_evidence=unknowns.not_in_evidence)  # said before the evidence
+    frame = frame_for(question)
+    edge = frame.edge(retrieval.unknowns)  # what the evidence is not about, said before it
     lead, support = arrange(items[: settings.answer.max_citations], role=role, settings=settings.answer,
                             advice=asks_what_to_do(question), spent=len(edge))
     body, citations = render_answer(lead, support, role=role, frame=frame)
@@ -295,4 +295,4 @@ def compose_answer(
     rest = [it for it in items if it not in lead and it not in support]
     more = [make_citation(len(citations) + i, it.hit.passage, it.quote.text) for i, it in enumerate(rest, 1)]
     return Answer(question=question, answer=with_sources(body, citations, frame), citations=citations, more=more,
-                  absent=[*unknowns.names, *unknowns.not_in_evidence])
+                  absent=retrieval.unknowns.said_absent)

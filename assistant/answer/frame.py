@@ -7,6 +7,7 @@ English. Quotes are never translated: they stay in the report's language, which 
 from __future__ import annotations
 
 from assistant.retrieval.question import QUERY_LANGUAGES
+from assistant.retrieval.refusal import Unknowns
 from ingest.lang import detect_language
 
 KEYS = ("recommendations", "lessons", "findings", "challenges", "examples", "sources", "refusal", "covers",
@@ -119,11 +120,11 @@ class Frame:
         """The name of a report's language, in the asker's language."""
         return LANGUAGE_NAMES[self.lang].get(lang, lang)
 
-    def edge(self, *, absent: list[str], not_in_evidence: list[str]) -> str:
+    def edge(self, unknowns: Unknowns) -> str:
         """What an answer near the domain's edge says before its evidence, one line each: what no report mentions,
         then the places none of the evidence found is about ("" when neither)."""
         lines = [self[key].format(names=", ".join(names)) for key, names in
-                 (("nothing_about", absent), ("not_in_evidence", not_in_evidence)) if names]
+                 (("nothing_about", unknowns.names), ("not_in_evidence", unknowns.not_in_evidence)) if names]
         return "".join(f"{line}\n" for line in lines)
 
 

@@ -197,10 +197,10 @@ def _finish(question: str, text: str, retrieval: Retrieval, *, settings: Setting
     notice = ""
     if checked.dropped:
         notice = f"{len(checked.dropped)} generated sentence(s) without a valid source citation were removed."
-    frame, unknowns = frame_for(question), retrieval.unknowns
-    body = frame.edge(absent=unknowns.names, not_in_evidence=unknowns.not_in_evidence) + checked.text
+    frame = frame_for(question)
+    body = frame.edge(retrieval.unknowns) + checked.text
     return Answer(question=question, answer=with_sources(body, checked.citations, frame), citations=checked.citations,
-                  notice=notice, absent=[*unknowns.names, *unknowns.not_in_evidence])
+                  notice=notice, absent=retrieval.unknowns.said_absent)
 
 
 def llm_answer(

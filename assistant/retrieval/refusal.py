@@ -29,6 +29,11 @@ class Unknowns(BaseModel):
     # countries the question names that some report mentions but none of the evidence found is about
     not_in_evidence: list[str] = Field(default_factory=list)
 
+    @property
+    def said_absent(self) -> list[str]:
+        """What an answer says the evidence is not about, before the evidence: both lists, in that order."""
+        return [*self.names, *self.not_in_evidence]
+
 
 def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str, embedder: Embedder | None = None) -> Unknowns:
     """Proper nouns, years and content words of the question that no passage contains.

@@ -1,0 +1,94 @@
+"""Refusal: what a question names that the corpus never does, how much of its meaning that carries, the places
+none of the evidence found is about, and the cut-offs on one embedder's scale."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from assistant.answer.types import Hit
+from assistant.retrieval.refusal import places_not_in_evidence, should_refuse, unknown_terms
+from ingest.models import Passage
+from ingest.snapshot.keyword import KeywordIndex
+
+
+def _passage(pid: str, text: str = "text", **kw) -> Passage:
+    values = {"doc_id": "d", "title": "T", "start": 0, "end": len(text)} | kw
+    return Passage(id=pid, text=text, **values)
+
+
+class _WordsEmbedder:
+    """A bag-of-words stand-in for e5: each distinct word is its own dimension."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = np.zeros(1024)
+        for word in text.casefold().split():
+            vector[zlib.crc32(word.encode()) % 1024] += 1.0
+        return vector / np.linalg.norm(vector)
+
+
+def test_unknown_terms_skip_function_words_and_weigh_the_rest():
+    keyword = KeywordIndex.build([_passage("a", "Shelters for victims of trafficking need stable funding.")],
+                                 fingerprint="f")
+    question = "What should we fund in shelters with drones?"
+    unknowns = unknown_terms(question, keyword=keyword, query_lang="en", embedder=_WordsEmbedder())
+    assert unknowns.words == ["drones"] and unknowns.names == []  # not "What", "should", "we"
+    assert 0.05 < unknowns.weight < 0.5
+    assert unknown_terms(question, keyword=keyword, query_lang="en").weight == 0.0  # no embedder, no weight
+    spanish = unknown_terms("¿Qué financiar en los albergues con drones?", keyword=keyword, query_lang="es")
+    assert spanish.words == [] and spanish.weight == 0.0  # a Spanish word is no evidence against English reports
+    assert unknown_terms("Shelters in Japan in 1999?", keyword=keyword, query_lang="en").names == ["1999", "Japan"]
+
+
+def test_a_country_is_checked_under_its_names_in_every_corpus_language():
+    keyword = KeywordIndex.build([_passage("a", "Shelters in Mexico and Cabo Verde need stable funding.")],
+                                 fingerprint="f")
+    french = unknown_terms("Quels refuges au Mexique et en Uruguay ?", keyword=keyword, query_lang="fr")
+    assert french.names == ["Uruguay"]  # "Mexique" is the reports' "Mexico"; a French question's country counts
+    assert unknown_terms("Shelters in Cape Verde?", keyword=keyword, query_lang="en").names == []  # "Cabo Verde"
+    assert unknown_terms("Vilka lärdomar från Fiji?", keyword=keyword, query_lang="no").names == ["Fiji"]
+    assert unknown_terms("¿Qué pasó con ONUDC en Mexico?", keyword=keyword, query_lang="es").names == []
+
+
+def test_refusal_weighs_best_score_against_unknown_meaning():
+    from assistant.retrieval.refusal import Unknowns
+    from ingest.settings import SearchSettings
+
+    cfg = SearchSettings(refusal_threshold=0.80, refusal_threshold_named=0.87, unknown_word_penalty=0.5).refusal("e5")
+    assert not should_refuse(0.83, Unknowns(), cutoffs=cfg)
+    assert should_refuse(0.79, Unknowns(), cutoffs=cfg)
+    assert should_refuse(0.83, Unknowns(words=["drones"], weight=0.08), cutoffs=cfg)  # 0.83 - 0.04 < 0.80
+    assert not should_refuse(0.83, Unknowns(words=["get"], weight=0.02), cutoffs=cfg)
+    assert should_refuse(0.85, Unknowns(names=["Japan"]), cutoffs=cfg)
+    assert not should_refuse(0.88, Unknowns(names=["Japan"]), cutoffs=cfg)
+
+
+def test_a_country_no_evidence_found_is_about_is_named_whatever_its_spelling():
+    us_study = _passage("a", "Survivors in 42 states answered the survey.", countries=["United States"])
+    about_mexico = _passage("b", "Los albergues de México acogieron a 300 víctimas.", countries=["Global"])
+    hits = [Hit(passage=p, score=1.0) for p in (us_study, about_mexico)]
+    assert places_not_in_evidence("How many survivors in Canada took part in the study?", hits, absent=[]) == [
+        "Canada"]
+    # listed among a document's countries, or named in a hit's text in another language: covered
+    assert places_not_in_evidence("What did the study find in the United States?", hits, absent=[]) == []
+    assert places_not_in_evidence("What did the evaluation say about shelters in Mexico?", hits, absent=[]) == []
+    assert places_not_in_evidence("Qu'a-t-on appris au Mexique et au Pérou ?", hits, absent=[]) == ["Pérou"]
+    # a country no report mentions is already said absent; it is not named twice
+    assert places_not_in_evidence("Shelters in Peru?", hits, absent=["Peru"]) == []
+    assert places_not_in_evidence("How do shelters work?", hits, absent=[]) == []
+
+
+def test_refusal_reads_one_embedders_scale():
+    from assistant.retrieval.refusal import refusal_scale, relevance
+    from ingest.settings import SearchSettings
+
+    assert refusal_scale(["e5", "minilm"]) == "e5" and refusal_scale(["minilm"]) == "minilm"
+    settings = SearchSettings()
+    assert settings.refusal("minilm").threshold < settings.refusal("e5").threshold  # MiniLM's cosines run lower
+    hits = [Hit(passage=_passage("a"), score=1.0, scores={"dense_e5": 0.84, "dense_minilm": 0.91}),
+            Hit(passage=_passage("b"), score=0.5, scores={"dense_minilm": 0.95, "bm25": 7.0})]
+    assert relevance(hits, embedder="e5") == 0.84 and relevance(hits, embedder="minilm") == 0.95
+    assert relevance([hits[1]], embedder="e5") == 0.0  # dense ran, but not on this scale
+    keyword_only = [Hit(passage=_passage("c"), score=1.0, scores={"bm25": 7.0})]
+    assert relevance(keyword_only, embedder="e5") == 7.0 and relevance([], embedder="e5") == 0.0
