@@ -86,6 +86,7 @@ ABBREVIATIONS = frozenset({
     "op", "al"})  # a period after these (any language of the corpus) does not end a sentence
 _BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*\s+(?=[\"'“‘(\[¿¡]?[A-ZÆØÅÀ-Ý0-9])|\n(?=- )")
 _SENTENCE_END = re.compile(r"[.?!:](?=\s|$)")
+_BRACKET_REACH = 80  # characters after a full stop inside brackets where their closing one must come
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -99,10 +100,21 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         if match.group(0)[0] == "." and (word in ABBREVIATIONS or re.fullmatch(r"[a-zæøå]", word)
                                          or (len(word) == 1 and word.isalpha())):
             continue
+        if _inside_brackets(before, text[match.end():match.end() + _BRACKET_REACH]):
+            continue
         spans.append((begin, match.start() + len(match.group(0).rstrip())))
         begin = match.end()
     spans.append((begin, end))
     return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _inside_brackets(before: str, after: str) -> bool:
+    """Whether a full stop falls inside a bracket the sentence opened and closes shortly after ("Two projects
+    (CT. 0938 and CT.1168) rated ..."): a sentence does not end there."""
+    if before.count("(") <= before.count(")"):
+        return False
+    close, reopen = after.find(")"), after.find("(")
+    return close >= 0 and (reopen < 0 or close < reopen)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -146,6 +146,9 @@ class QuoteWeights(BaseModel):
     # added for a sentence that holds the kind of fact the question asks for (a figure for "how many", a country
     # for "which countries", a year for "when"; `assistant.retrieval.question.expected_fact`)
     expected_fact: float = 0.3
+    # a sentence too long to quote whole is quoted from a later clause only when that clause scores this much above
+    # every clause of the sentence's head (on the sentences' scale: share of question terms, expected fact, meaning)
+    later_clause_margin: float = 0.4
 
 
 class AnswerSettings(BaseModel):

@@ -30,7 +30,7 @@ from assistant.answer.compose import (
     format_sources,
     group_of,
 )
-from assistant.answer.quotes import best_quote, sentence_spans, trim_span
+from assistant.answer.quotes import best_quote, sentence_spans
 from ingest.models import Kind
 from ingest.settings import AnswerSettings, Settings
 
@@ -111,19 +111,14 @@ def test_long_quotes_are_trimmed_at_a_clause_with_ellipsis_outside_the_quote():
     answer = compose_answer(retrieval.query, retrieval, settings=settings)
     quote = answer.citations[0].quote
     assert len(quote.split()) <= 20 and quote in passage.text
-    assert not quote.endswith(("…", "...")) and f"{' '.join(quote.split())} … [1]" in answer.answer
-    after = passage.text[passage.text.index(quote) + len(quote) :]
-    assert after[:1] in {";", ",", ".", ":"}  # cut at a clause boundary, not mid-clause
-
-
-def test_trim_span_prefers_sentence_then_clause_boundaries():
-    text = "One two three four five six. Seven eight nine, ten eleven twelve thirteen fourteen fifteen."
-    start, end, cut = trim_span(text, 0, len(text), 10)
-    assert cut and text[start:end] == "One two three four five six."
-    text = "Alpha beta gamma delta epsilon zeta, eta theta iota kappa lambda mu nu xi omicron."
-    start, end, cut = trim_span(text, 0, len(text), 10)
-    assert cut and text[start:end] == "Alpha beta gamma delta epsilon zeta"
-    assert trim_span(text, 0, len(text), 60) == (0, len(text), False)
+    assert not quote.startswith(("…", "...")) and not quote.endswith(("…", "..."))
+    at = passage.text.index(quote)
+    before, after = passage.text[:at].rstrip(), passage.text[at + len(quote):]
+    assert before[-1:] in {";", ",", ".", ":", ""} and after[:1] in {";", ",", ".", ":", ""}  # whole clauses
+    cut_before, cut_after = before[-1:] not in {".", ""}, not quote.endswith(".")
+    assert cut_before or cut_after  # the sentence was longer than 20 words
+    shown = ("… " if cut_before else "") + " ".join(quote.split()) + (" …" if cut_after else "")
+    assert f"- {shown} [1]" in answer.answer
 
 
 def test_sentences_do_not_split_on_abbreviations_and_strip_bullets():

@@ -155,6 +155,14 @@ def test_sentence_splitter_respects_abbreviations():
         "Mr. Eidhammer met IOM staff, e.g. in Geneva.", "The report (p. 39) was clear.", "Hans P. Melby agreed."]
 
 
+def test_a_full_stop_inside_brackets_closed_soon_after_ends_no_sentence():
+    text = ("Two projects (CT. 0938 and CT.1168) rated the impact as five out of five. Three projects (see the annex. "
+            "It lists them all, with their budgets, donors, regions and the years when they closed) did not.")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Two projects (CT. 0938 and CT.1168) rated the impact as five out of five.", "Three projects (see the annex.",
+        "It lists them all, with their budgets, donors, regions and the years when they closed) did not."]
+
+
 def test_pdf_passages_carry_page_numbers(tmp_path):
     doc = clean_document(load_file(make_pdf(tmp_path / "r.pdf"), catalog={}, max_bytes=10_000_000))
     passages = make_passages(doc, parse_blocks(doc.text), settings=SETTINGS)

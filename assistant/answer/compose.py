@@ -70,6 +70,7 @@ def group_of(passage: Passage) -> str:
 def display_quote(quote: Quote) -> str:
     """A quote as shown in the answer: whitespace collapsed, "[n]" in the source shown as "(n)", ellipsis outside."""
     text = _MARKER.sub(r"(\1)", " ".join(quote.text.split()))
+    text = f"… {text}" if quote.opened else text
     return f"{text} …" if quote.truncated else text
 
 
@@ -146,7 +147,7 @@ def select_items(question: str, hits: list[Hit], *, settings: AnswerSettings, em
     """The best quote of each retrieved passage, in retrieval order, near-duplicates cited once (noting the other
     documents that hold them), fragments skipped. `embedder` (multilingual) helps pick the sentence by meaning."""
     quoted = list(zip(hits, pick_quotes(question, [h.passage for h in hits], settings=settings, embedder=embedder)))
-    statements = [(h, q) for h, q in quoted if not is_fragment(q.text)]
+    statements = [(h, q) for h, q in quoted if q.opened or not is_fragment(q.text)]  # opened: a long sentence's clause
     kept: list[Item] = []
     for hit, quote in statements or quoted:  # list fragments and table cells only when nothing better was found
         if not quote.text.strip():

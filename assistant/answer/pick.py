@@ -8,10 +8,12 @@ answer embedded in one batch. A question that asks what to do quotes a lesson's 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
-from assistant.answer.quotes import Quote, finish_quote, lexical_scores, query_terms, quote_candidates, stems
+from assistant.answer.quotes import (Quote, finish_quote, lexical_scores, matched_weight, query_terms,
+                                     quote_candidates, stems)
 from assistant.retrieval.question import expected_fact, holds_fact
 from ingest.embed import Embedder
 from ingest.models import Passage
@@ -34,6 +36,24 @@ RESPONSE = re.compile(
     r"svar\w*|tilsvar\w*)\b",
     re.I,
 )
+
+
+def clause_rater(terms: dict[str, float], *, fact: str | None, settings: AnswerSettings,
+                 embedder: Embedder | None = None, asked: np.ndarray | None = None) -> Callable[[list[str]], list[float]]:
+    """How well each run of a long sentence's clauses answers, on the sentences' scale: the share of question
+    terms it holds, the kind of fact asked for, and (with the embedder) its closeness in meaning to the question."""
+    weights, total = settings.quote_weights, sum(terms.values()) or 1.0
+
+    def rate(runs: list[str]) -> list[float]:
+        values = np.array([matched_weight(terms, run) / total for run in runs])
+        if fact:
+            values += weights.expected_fact * np.array([holds_fact(run, fact) for run in runs])
+        if embedder is not None and asked is not None:
+            sims = embedder.embed_passages(runs) @ asked
+            values += settings.semantic_weight * (sims - sims.max()) / settings.semantic_spread
+        return values.tolist()
+
+    return rate
 
 
 def asks_for_response(question: str) -> bool:
@@ -107,6 +127,7 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
     locators = [locator_stems(p) for p in passages]
     prepared = [(p, *quote_candidates(p, weights)) for p in passages]
     sims: list[np.ndarray | None] = [None] * len(passages)
+    vectors_asked: list[np.ndarray | None] = [None] * len(passages)  # the question vector each passage is read with
     if embedder is not None and settings.semantic_quotes:
         sentences = [p.text[s:e] for p, usable, _ in prepared for s, e in usable]
         if sentences:
@@ -120,8 +141,9 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
             at = 0
             for n, (_, usable, _) in enumerate(prepared):
                 sims[n], at = vectors[at : at + len(usable)] @ queries[asked[n]], at + len(usable)
+                vectors_asked[n] = queries[asked[n]]
     quotes = []
-    for (p, usable, regions), sim, own in zip(prepared, sims, locators):
+    for (p, usable, regions), sim, vector, own in zip(prepared, sims, vectors_asked, locators):
         if not usable:
             quotes.append(Quote(text=p.text, start=0, end=len(p.text), truncated=False, score=0.0))
             continue
@@ -139,5 +161,7 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
         pair = with_neighbour(p.text, usable, total, i, margin=settings.second_sentence_margin, max_words=max_words)
         if pair is not None:  # the sentence or two that answer: one contiguous span of the passage
             usable, i = [*usable[:i], pair, *usable[i + 1:]], i
-        quotes.append(finish_quote(p, usable, i, max_words=max_words, score=float(total[i]), field=scored[i][1]))
+        rate = clause_rater(own_terms, fact=fact, settings=settings, embedder=embedder, asked=vector)
+        quotes.append(finish_quote(p, usable, i, max_words=max_words, score=float(total[i]), field=scored[i][1],
+                                   rate=rate, margin=weights.later_clause_margin))
     return quotes

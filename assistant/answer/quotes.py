@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer.trim import best_window, word_count
 from ingest.embed import Embedder
 from ingest.lang import QUOTE_STOPWORDS, split_sentences, stemmer
 from ingest.models import Kind, Passage
@@ -27,10 +29,6 @@ _ENUMERATOR = re.compile(r"\(?(?:[a-z]{1,3}|\d{1,2})[.)]\s+")  # a list item's l
 _NEXT_ITEM = re.compile(rf"(?<=;)\s+(?=(?:[-•–*]\s+)?{_ENUMERATOR.pattern}|[-•–*]\s)"
                         r"|(?<=:)\s+(?=[A-Z][\w'’()/-]*(?:\s+[\w'’()/&-]+){0,7}:\s)")
 _SUB_NUMBER = re.compile(r"(?<!\S)(\d{1,2})\.(\d{1,2})\s+(?=[A-Z])")  # "5.2 Organise": an item of a numbered list
-_CLAUSE_CUTS = (".!?", ";:", ",–—)")  # strongest boundary first; then before a conjunction
-_CONJUNCTIONS = frozenset(
-    "and but or because which while although whereas since so as where when y pero og men".split()
-)
 _META_WORDS = """lesson lessons learned learn learning recommend recommendation recommendations recommended finding
     findings found practice practices good best evaluation evaluations evaluate project projects programme
     programmes program say said says report reports document documents example examples work""".split()
@@ -51,13 +49,18 @@ def query_terms(question: str, *, weights: QuoteWeights = DEFAULT_WEIGHTS) -> di
     return {t: (weights.meta_word if t in _META else 1.0) for t in stems(question)}
 
 
+def matched_weight(terms: dict[str, float], text: str) -> float:
+    """Summed weight of the question terms found in `text`."""
+    present = set(stems(text))
+    return sum(w for t, w in terms.items() if t in present)
+
+
 def overlap_score(terms: dict[str, float], text: str, *, weights: QuoteWeights = DEFAULT_WEIGHTS) -> float:
     """Weighted share of question terms found in `text`, gently penalising long sentences."""
     words = stems(text)
     if not words or not terms:
         return 0.0
-    present = set(words)
-    matched = sum(w for t, w in terms.items() if t in present)
+    matched = matched_weight(terms, text)
     return matched / sum(terms.values()) / (1.0 + math.log1p(len(words) / weights.long_sentence_words))
 
 
@@ -116,40 +119,6 @@ def _list_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, z) for a, z in zip(bounds, bounds[1:]) if z > a]
 
 
-def word_count(text: str) -> int:
-    """Number of whitespace-separated words."""
-    return len(text.split())
-
-
-def trim_span(text: str, start: int, end: int, max_words: int) -> tuple[int, int, bool]:
-    """Shorten text[start:end] to at most `max_words` words, cutting at a sentence or clause boundary.
-
-    Returns the new (start, end) and whether anything was cut. Falls back to a word boundary only
-    when no boundary leaves at least a third of the allowed words.
-    """
-    words = list(re.finditer(r"\S+", text[start:end]))
-    if len(words) <= max_words:
-        return start, end, False
-    limit = start + words[max_words - 1].end()
-    min_words = max(4, max_words // 3)
-    for marks in _CLAUSE_CUTS:
-        cuts = [
-            start + w.end()
-            for i, w in enumerate(words[:max_words])
-            if w.group()[-1] in marks and i + 1 >= min_words
-        ]
-        if cuts:
-            limit = cuts[-1]
-            break
-    else:
-        cuts = [start + w.end() for i, w in enumerate(words[: max_words - 1]) if i + 1 >= min_words
-                and words[i + 1].group().lower() in _CONJUNCTIONS]
-        limit = cuts[-1] if cuts else limit
-    while limit > start and text[limit - 1] in ",;:–—- ":
-        limit -= 1
-    return start, limit, True
-
-
 @dataclass(frozen=True)
 class Quote:
     """A verbatim span of a passage chosen to answer a question."""
@@ -157,9 +126,10 @@ class Quote:
     text: str  # == passage.text[start:end]
     start: int
     end: int
-    truncated: bool
+    truncated: bool  # the sentence goes on after the quote
     score: float
     field: str = ""  # lesson field the quote came from, if any
+    opened: bool = False  # the quote starts inside its sentence (a later clause answered better)
 
 
 def _field_bonus(name: str, weights: QuoteWeights) -> float:
@@ -238,16 +208,19 @@ def _inside_values(text: str, spans: list[tuple[int, int]], regions: list[tuple[
 
 
 def finish_quote(passage: Passage, usable: list[tuple[int, int]], i: int, *, max_words: int, score: float,
-            field: str = "") -> Quote:
-    """Quote span `i`, joined with the next sentence when it is short, trimmed to `max_words`."""
+                 field: str = "", rate: Callable[[list[str]], list[float]] | None = None,
+                 margin: float = 0.0) -> Quote:
+    """Quote span `i`, joined with the next sentence when it is short, cut to `max_words`: to the run of its
+    clauses that `rate` scores highest (its head when `rate` is None or no later run does better)."""
     text = passage.text
     start, end = usable[i]
     if i + 1 < len(usable) and word_count(text[start:end]) < 8:
         nxt_s, nxt_e = usable[i + 1]
         if not text[end:nxt_s].strip() and word_count(text[start:nxt_e]) <= max_words:
             end = nxt_e
-    start, end, cut = trim_span(text, start, end, max_words)
-    return Quote(text=text[start:end], start=start, end=end, truncated=cut, score=score, field=field)
+    rate = rate or (lambda runs: [0.0] * len(runs))
+    start, end, opened, cut = best_window(text, start, end, max_words, score=rate, margin=margin)
+    return Quote(text=text[start:end], start=start, end=end, truncated=cut, score=score, field=field, opened=opened)
 
 
 def lexical_scores(terms: dict[str, float], passage: Passage, usable: list[tuple[int, int]],
@@ -274,7 +247,9 @@ def best_quote(question: str, passage: Passage, *, max_words: int, terms: dict[s
         return Quote(text=text, start=0, end=len(text), truncated=False, score=0.0)
     scored = lexical_scores(terms, passage, usable, regions, weights)
     i = max(range(len(scored)), key=lambda j: scored[j][0])
-    return finish_quote(passage, usable, i, max_words=max_words, score=scored[i][0], field=scored[i][1])
+    return finish_quote(passage, usable, i, max_words=max_words, score=scored[i][0], field=scored[i][1],
+                        rate=lambda runs: [matched_weight(terms, run) / (sum(terms.values()) or 1.0) for run in runs],
+                        margin=weights.later_clause_margin)
 
 
 def semantic_quote(question: str, passage: Passage, *, max_words: int, embedder: Embedder) -> Quote:
