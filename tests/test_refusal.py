@@ -1,5 +1,6 @@
 """Refusal: what a question names that the corpus never does, how much of its meaning that carries, the places
-none of the evidence found is about, and the cut-offs on one embedder's scale."""
+none of the evidence found is about, the evaluation stage none of it is, and the cut-offs on one embedder's
+scale."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import zlib
 import numpy as np
 
 from assistant.answer.types import Hit
-from assistant.retrieval.refusal import places_not_in_evidence, should_refuse, unknown_terms
+from assistant.answer.frame import Frame
+from assistant.retrieval.question import evaluation_stages
+from assistant.retrieval.refusal import (Unknowns, places_not_in_evidence, should_refuse, stages_not_in_evidence,
+                                         unknown_terms)
 from ingest.models import Passage
 from ingest.snapshot.keyword import KeywordIndex
 
@@ -77,6 +81,31 @@ def test_a_country_no_evidence_found_is_about_is_named_whatever_its_spelling():
     # a country no report mentions is already said absent; it is not named twice
     assert places_not_in_evidence("Shelters in Peru?", hits, absent=["Peru"]) == []
     assert places_not_in_evidence("How do shelters work?", hits, absent=[]) == []
+
+
+def test_evaluation_stages_are_read_in_every_question_language():
+    assert evaluation_stages("What did the mid-term evaluation conclude?") == {"mid-term": "mid-term evaluation"}
+    assert set(evaluation_stages("Qu'a conclu l'évaluation à mi-parcours ?")) == {"mid-term"}
+    assert set(evaluation_stages("¿Qué concluyó la evaluación intermedia?")) == {"mid-term"}
+    assert set(evaluation_stages("Kva fann midtvegsevalueringa?")) == {"mid-term"}
+    assert set(evaluation_stages("Évaluation externe finale du Projet")) == {"final"}
+    assert set(evaluation_stages("Final Internal Evaluation: Strengthening border management")) == {"final"}
+    assert evaluation_stages("What did the final report of the review say?") == {}
+
+
+def test_a_stage_none_of_the_evaluations_found_is_is_said_before_the_evidence():
+    response = _passage("a", "Recommendation 1 accepted.", doc_id="mr", evaluation="border-2022",
+                        title="Management response matrix: border project")
+    hits = [Hit(passage=response, score=1.0)]
+    titles = {"border-2022": {"Management response matrix: border project", "Final Evaluation: Border project"}}
+    question = "What did the mid-term evaluation of the border project conclude?"
+    assert stages_not_in_evidence(question, hits, titles=titles) == ["mid-term"]  # its evaluation is the final one
+    assert stages_not_in_evidence("What did the final evaluation conclude?", hits, titles=titles) == []
+    assert stages_not_in_evidence(question, hits, titles={"border-2022": {"Management response matrix"}}) == []
+    unknowns = Unknowns(stages_not_in_evidence=["mid-term"])
+    assert Frame("en").edge(unknowns).startswith("None of the reports found is a mid-term evaluation;")
+    assert Frame("fr").edge(unknowns).startswith("Aucun des rapports trouvés n'est une évaluation à mi-parcours")
+    assert unknowns.said_absent == ["mid-term"]
 
 
 def test_refusal_reads_one_embedders_scale():

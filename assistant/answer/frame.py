@@ -12,7 +12,7 @@ from ingest.lang import detect_language
 
 KEYS = ("recommendations", "lessons", "findings", "challenges", "examples", "sources", "refusal", "covers",
         "also_in", "in_language", "answer", "other", "nothing_about", "covered", "partly covered", "new",
-        "same_report", "section", "not_in_evidence")
+        "same_report", "section", "not_in_evidence", "not_that_stage")
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -21,6 +21,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "other": "Also relevant",
         "nothing_about": "The reports say nothing about {names}; the nearest evidence is:",
         "not_in_evidence": "None of the reports found is about {names}; the nearest evidence is:",
+        "not_that_stage": "None of the reports found is {names}; the nearest evidence is:",
         "covered": "covered", "partly covered": "partly covered", "new": "new",
         "answer": "What answers the question", "recommendations": "Recommendations", "lessons": "Lessons learned",
         "findings": "Findings", "challenges": "Challenges", "examples": "Examples and good practices",
@@ -34,6 +35,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "other": "También pertinente",
         "nothing_about": "Los informes no dicen nada sobre {names}; la evidencia más cercana es:",
         "not_in_evidence": "Ninguno de los informes encontrados trata de {names}; la evidencia más cercana es:",
+        "not_that_stage": "Ninguno de los informes encontrados es {names}; la evidencia más cercana es:",
         "covered": "ya tratado", "partly covered": "tratado en parte", "new": "nuevo",
         "answer": "Lo que responde a la pregunta", "recommendations": "Recomendaciones",
         "lessons": "Lecciones aprendidas", "findings": "Hallazgos", "challenges": "Desafíos",
@@ -47,6 +49,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "other": "Également pertinent",
         "nothing_about": "Les rapports ne disent rien de {names} ; les éléments les plus proches sont :",
         "not_in_evidence": "Aucun des rapports trouvés ne porte sur {names} ; les éléments les plus proches sont :",
+        "not_that_stage": "Aucun des rapports trouvés n'est {names} ; les éléments les plus proches sont :",
         "covered": "déjà traité", "partly covered": "traité en partie", "new": "nouveau",
         "answer": "Ce qui répond à la question", "recommendations": "Recommandations",
         "lessons": "Enseignements tirés", "findings": "Constats", "challenges": "Difficultés",
@@ -60,6 +63,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "other": "Også relevant",
         "nothing_about": "Rapportene sier ingenting om {names}; det nærmeste belegget er:",
         "not_in_evidence": "Ingen av rapportene som ble funnet, handler om {names}; det nærmeste belegget er:",
+        "not_that_stage": "Ingen av rapportene som ble funnet, er {names}; det nærmeste belegget er:",
         "covered": "dekket", "partly covered": "delvis dekket", "new": "nytt",
         "answer": "Det som svarer på spørsmålet", "recommendations": "Anbefalinger", "lessons": "Erfaringer",
         "findings": "Funn", "challenges": "Utfordringer", "examples": "Eksempler og god praksis",
@@ -73,6 +77,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "other": "Òg relevant",
         "nothing_about": "Rapportane seier ingenting om {names}; det næraste belegget er:",
         "not_in_evidence": "Ingen av rapportane som vart funne, handlar om {names}; det næraste belegget er:",
+        "not_that_stage": "Ingen av rapportane som vart funne, er {names}; det næraste belegget er:",
         "covered": "dekt", "partly covered": "delvis dekt", "new": "nytt",
         "answer": "Det som svarar på spørsmålet", "recommendations": "Tilrådingar", "lessons": "Erfaringar",
         "findings": "Funn", "challenges": "Utfordringar", "examples": "Døme og god praksis",
@@ -86,6 +91,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "other": "Också relevant",
         "nothing_about": "Rapporterna säger ingenting om {names}; det närmaste underlaget är:",
         "not_in_evidence": "Ingen av de rapporter som hittades handlar om {names}; det närmaste underlaget är:",
+        "not_that_stage": "Ingen av de rapporter som hittades är {names}; det närmaste underlaget är:",
         "covered": "täckt", "partly covered": "delvis täckt", "new": "nytt",
         "answer": "Det som besvarar frågan", "recommendations": "Rekommendationer", "lessons": "Lärdomar",
         "findings": "Resultat", "challenges": "Utmaningar", "examples": "Exempel och goda metoder",
@@ -102,6 +108,22 @@ LANGUAGE_NAMES: dict[str, dict[str, str]] = {
     "no": {"en": "engelsk", "es": "spansk", "fr": "fransk", "no": "norsk", "nn": "nynorsk", "sv": "svensk"},
     "nn": {"en": "engelsk", "es": "spansk", "fr": "fransk", "no": "norsk", "nn": "nynorsk", "sv": "svensk"},
     "sv": {"en": "engelska", "es": "spanska", "fr": "franska", "no": "norska", "nn": "nynorska", "sv": "svenska"},
+}
+
+# an evaluation stage (`assistant.retrieval.question.evaluation_stages`) as the "not_that_stage" line names it
+STAGE_NAMES = {
+    "en": {"mid-term": "a mid-term evaluation", "final": "a final evaluation", "ex-post": "an ex-post evaluation",
+           "baseline": "a baseline study"},
+    "es": {"mid-term": "una evaluación intermedia", "final": "una evaluación final",
+           "ex-post": "una evaluación ex post", "baseline": "un estudio de línea de base"},
+    "fr": {"mid-term": "une évaluation à mi-parcours", "final": "une évaluation finale",
+           "ex-post": "une évaluation ex post", "baseline": "une étude de référence"},
+    "no": {"mid-term": "en midtveisevaluering", "final": "en sluttevaluering", "ex-post": "en etterevaluering",
+           "baseline": "en baselinestudie"},
+    "nn": {"mid-term": "ei midtvegsevaluering", "final": "ei sluttevaluering", "ex-post": "ei etterevaluering",
+           "baseline": "ein baselinestudie"},
+    "sv": {"mid-term": "en halvtidsutvärdering", "final": "en slututvärdering", "ex-post": "en efterhandsutvärdering",
+           "baseline": "en baslinjestudie"},
 }
 
 SOURCE_HEADINGS = tuple(dict.fromkeys(s["sources"] + ":" for s in STRINGS.values()))
@@ -122,9 +144,11 @@ class Frame:
 
     def edge(self, unknowns: Unknowns) -> str:
         """What an answer near the domain's edge says before its evidence, one line each: what no report mentions,
-        then the places none of the evidence found is about ("" when neither)."""
+        the places none of the evidence found is about, the evaluation stage none of it is ("" when none)."""
+        stages = [STAGE_NAMES[self.lang].get(stage, stage) for stage in unknowns.stages_not_in_evidence]
         lines = [self[key].format(names=", ".join(names)) for key, names in
-                 (("nothing_about", unknowns.names), ("not_in_evidence", unknowns.not_in_evidence)) if names]
+                 (("nothing_about", unknowns.names), ("not_in_evidence", unknowns.not_in_evidence),
+                  ("not_that_stage", stages)) if names]
         return "".join(f"{line}\n" for line in lines)
 
 

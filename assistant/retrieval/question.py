@@ -115,3 +115,24 @@ def intended_kinds(query: str) -> set[Kind]:
     if _EXAMPLES.search(query):
         kinds |= {Kind.good_practice, Kind.lesson}
     return kinds
+
+
+# the stage of an evaluation, as questions and report titles name it, in the languages of questions and reports
+_STAGES = {
+    "mid-term": re.compile(
+        r"\b(?:mid-?term|interim)\s+(?:\w+\s+)?(?:evaluation|review|assessment)s?\b|\b[ée]valuations? (?:\w+ )?"
+        r"(?:à )?mi-parcours\b|\brevue à mi-parcours\b|\bevaluaci[oó]n(?:es)? (?:\w+ )?(?:intermedia|de medio "
+        r"t[eé]rmino|de mitad de per[ií]odo)\b|\b(?:midtveis|midtvegs|halvtids|mellantids)\w*", re.I),
+    "final": re.compile(
+        r"\bfinal\s+(?:\w+\s+){0,2}(?:evaluation|review)s?\b|\b[ée]valuations? (?:\w+ ){0,2}finale\b|"
+        r"\bevaluaci[oó]n(?:es)? (?:\w+ ){0,2}final\b|\bslutt?evaluering\w*|\bslututvärdering\w*", re.I),
+    "ex-post": re.compile(
+        r"\bex[- ]post\s+(?:\w+\s+)?(?:evaluation|review)s?\b|\b(?:[ée]valuation|evaluaci[oó]n) ex[- ]post\b", re.I),
+    "baseline": re.compile(r"\bbaseline\s+(?:study|survey|assessment)\b|\bétude de (?:base|référence)\b|"
+                           r"\b(?:estudio|l[ií]nea) de base\b", re.I),
+}
+
+
+def evaluation_stages(text: str) -> dict[str, str]:
+    """The evaluation stages `text` names (mid-term, final, ex-post, baseline), each with its words as written."""
+    return {stage: match.group(0) for stage, pattern in _STAGES.items() if (match := pattern.search(text))}

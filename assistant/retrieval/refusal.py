@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, Field
 
 from assistant.answer.types import Hit
-from assistant.retrieval.question import YEAR
+from assistant.retrieval.question import YEAR, evaluation_stages
 from ingest.countries import country_mentions, spellings_of
 from ingest.embed import Embedder
 from ingest.lang import ENGLISH_FUNCTION_WORDS, NORWEGIAN
@@ -28,11 +28,13 @@ class Unknowns(BaseModel):
     weight: float = 0.0  # how much of the question's meaning those words carry (see `unknown_weight`)
     # countries the question names that some report mentions but none of the evidence found is about
     not_in_evidence: list[str] = Field(default_factory=list)
+    # evaluation stages the question asks for ("mid-term") when the reports found are of another stage ("final")
+    stages_not_in_evidence: list[str] = Field(default_factory=list)
 
     @property
     def said_absent(self) -> list[str]:
-        """What an answer says the evidence is not about, before the evidence: both lists, in that order."""
-        return [*self.names, *self.not_in_evidence]
+        """What an answer says the evidence is not about, before the evidence: the three lists, in that order."""
+        return [*self.names, *self.not_in_evidence, *self.stages_not_in_evidence]
 
 
 def unknown_terms(query: str, *, keyword: KeywordIndex, query_lang: str, embedder: Embedder | None = None) -> Unknowns:
@@ -68,6 +70,18 @@ def places_not_in_evidence(query: str, hits: list[Hit], *, absent: list[str]) ->
               for _, country, _, _ in country_mentions(f"{hit.passage.section}\n{hit.passage.text}")}
     return list(dict.fromkeys(written for written, country, _, _ in country_mentions(query)
                               if country not in about and written not in absent))
+
+
+def stages_not_in_evidence(query: str, hits: list[Hit], *, titles: dict[str, set[str]]) -> list[str]:
+    """The evaluation stages a question asks for ("what did the mid-term evaluation conclude") that none of the
+    hits' evaluations is, when the titles of their documents (`titles`: by evaluation id, see
+    `Snapshot.evaluation_titles`) say they are of another stage ("Final Evaluation: ..."); [] when no title of
+    theirs names a stage."""
+    asked = evaluation_stages(query)
+    groups = {hit.passage.evaluation or hit.passage.doc_id for hit in hits}
+    found = {stage for group in groups for title in titles.get(group, ()) for stage in evaluation_stages(title)}
+    found |= {stage for hit in hits for stage in evaluation_stages(hit.passage.title)}
+    return [stage for stage in asked if found and stage not in found]
 
 
 def _corpus_names(country: str, keyword: KeywordIndex) -> bool:

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from ingest.models import Passage
@@ -37,6 +38,15 @@ class Snapshot:
     @property
     def passages(self) -> list[Passage]:
         return self.keyword.passages
+
+    @cached_property
+    def evaluation_titles(self) -> dict[str, set[str]]:
+        """The titles of the documents of each evaluation (brief, report, management response), by evaluation id;
+        a document belonging to none is its own evaluation, under its doc_id."""
+        titles: dict[str, set[str]] = {}
+        for p in self.passages:
+            titles.setdefault(p.evaluation or p.doc_id, set()).add(p.title)
+        return titles
 
 
 def snapshot_folder(settings: Settings, fingerprint: str) -> Path:
