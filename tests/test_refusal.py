@@ -12,7 +12,7 @@ from assistant.answer.types import Hit
 from assistant.answer.frame import Frame
 from assistant.retrieval.question import evaluation_stages
 from assistant.retrieval.refusal import (Unknowns, places_not_in_evidence, should_refuse, stages_not_in_evidence,
-                                         unknown_terms)
+                                         unknown_terms, years_not_in_evidence)
 from ingest.models import Passage
 from ingest.snapshot.keyword import KeywordIndex
 
@@ -81,6 +81,16 @@ def test_a_country_no_evidence_found_is_about_is_named_whatever_its_spelling():
     # a country no report mentions is already said absent; it is not named twice
     assert places_not_in_evidence("Shelters in Peru?", hits, absent=["Peru"]) == []
     assert places_not_in_evidence("How do shelters work?", hits, absent=[]) == []
+
+
+def test_a_year_no_evidence_found_is_about_is_named():
+    hotline = _passage("a", "Calls to the hotline doubled after the campaign.", year=2021, section="Findings")
+    memo = _passage("b", "IOM's reply to the evaluation.", title="Memo on IOM's work 2000-2010")
+    hits = [Hit(passage=p, score=1.0) for p in (hotline, memo)]
+    assert years_not_in_evidence("What did the 2017 evaluation of the hotline conclude?", hits, absent=[]) == ["2017"]
+    assert years_not_in_evidence("What did the 2021 evaluation of the hotline find?", hits, absent=[]) == []
+    assert years_not_in_evidence("How much did IOM get between 2000 and 2010?", hits, absent=[]) == []  # title
+    assert years_not_in_evidence("What happened in 1999?", hits, absent=["1999"]) == []  # no report names it
 
 
 def test_evaluation_stages_are_read_in_every_question_language():

@@ -26,7 +26,7 @@ class Unknowns(BaseModel):
     names: list[str] = Field(default_factory=list)  # proper nouns and years absent from every passage
     words: list[str] = Field(default_factory=list)  # an English question's content words absent from every passage
     weight: float = 0.0  # how much of the question's meaning those words carry (see `unknown_weight`)
-    # countries the question names that some report mentions but none of the evidence found is about
+    # countries and years the question names that some report mentions but none of the evidence found is about
     not_in_evidence: list[str] = Field(default_factory=list)
     # evaluation stages the question asks for ("mid-term") when the reports found are of another stage ("final")
     stages_not_in_evidence: list[str] = Field(default_factory=list)
@@ -70,6 +70,17 @@ def places_not_in_evidence(query: str, hits: list[Hit], *, absent: list[str]) ->
               for _, country, _, _ in country_mentions(f"{hit.passage.section}\n{hit.passage.text}")}
     return list(dict.fromkeys(written for written, country, _, _ in country_mentions(query)
                               if country not in about and written not in absent))
+
+
+def years_not_in_evidence(query: str, hits: list[Hit], *, absent: list[str]) -> list[str]:
+    """The years a question names that no hit is about: neither a hit's document is of that year nor its title,
+    section or text names it. "What did the 2017 evaluation of the hotline conclude" finds a 2021 evaluation.
+    Years in `absent` (no report mentions them) are left out."""
+    about = {str(hit.passage.year) for hit in hits if hit.passage.year}
+    about |= {m.group(0) for hit in hits for m in
+              YEAR.finditer(f"{hit.passage.title}\n{hit.passage.section}\n{hit.passage.text}")}
+    return list(dict.fromkeys(m.group(0) for m in YEAR.finditer(query)
+                              if m.group(0) not in about and m.group(0) not in absent))
 
 
 def stages_not_in_evidence(query: str, hits: list[Hit], *, titles: dict[str, set[str]]) -> list[str]:

@@ -19,7 +19,7 @@ from assistant.retrieval.fusion import diversify, fuse, rerank
 from assistant.retrieval.glossary import load_glossary
 from assistant.retrieval.question import named_documents, query_language
 from assistant.retrieval.refusal import (Unknowns, places_not_in_evidence, refusal_scale, relevance, should_refuse,
-                                         stages_not_in_evidence, unknown_terms)
+                                         stages_not_in_evidence, unknown_terms, years_not_in_evidence)
 from ingest.embed import Embedder, get_embedder
 from ingest.models import Filters
 from ingest.settings import Settings
@@ -143,7 +143,8 @@ def retrieve(
         unknowns = unknown_terms(query, keyword=index.keyword, query_lang=lang, embedder=index.embedders[scale])
     refused = not hits or (cfg.use_dense and should_refuse(best, unknowns, cutoffs=cfg.refusal(scale)))
     if hits and not refused:
-        unknowns.not_in_evidence = places_not_in_evidence(query, hits[:k], absent=unknowns.names)
+        unknowns.not_in_evidence = [*places_not_in_evidence(query, hits[:k], absent=unknowns.names),
+                                    *years_not_in_evidence(query, hits[:k], absent=unknowns.names)]
         unknowns.stages_not_in_evidence = stages_not_in_evidence(query, hits[:k],
                                                                  titles=index.snapshot.evaluation_titles)
     return Retrieval(
