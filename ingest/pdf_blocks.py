@@ -23,12 +23,20 @@ _SHARE = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|per ?cent\b|percent\b|pour ?cent\b|
 _NUMBERED = re.compile(r"^(\d+(\.\d+)*\.?|[IVX]+\.|[A-H]\.|annex|annexe|anexo|bilaga|vedlegg|appendix)\s", re.I)
 
 
+def _numbered_beside(line: Line, lines: list[Line]) -> bool:
+    """Whether a page number stands alone on the line's baseline to its right (a contents entry whose number the
+    wide gap before it made a line of its own)."""
+    return any(other.x0 > line.x1 and abs(other.bottom - line.bottom) < 0.3 * line.size
+               and re.fullmatch(r"[\divxlc]{1,4}", other.text.strip(), re.IGNORECASE) for other in lines)
+
+
 def mark_toc_pages(pages: list[Page]) -> list[int]:
     """Pages that are a table of contents (or of figures): their lines are furniture."""
     found = []
     for page in pages:
         lines = [ln for ln in page.lines if ln.role == "body"]
-        entries = sum(1 for ln in lines if _TOC_ENTRY.search(ln.text) and re.search(r"[^\W\d_]{3}", ln.text))
+        entries = sum(1 for ln in lines if re.search(r"[^\W\d_]{3}", ln.text)
+                      and (_TOC_ENTRY.search(ln.text) or _numbered_beside(ln, lines)))
         leaders = sum(1 for ln in lines if re.search(r"\.{4,}|…{2,}|(\.\s){4,}", ln.text))
         titled = any(_TOC_TITLE.match(ln.text.strip(" :")) for ln in lines[:6])
         if lines and entries >= 4 and (leaders >= 3 or (titled and entries >= 0.4 * len(lines))):

@@ -160,10 +160,16 @@ def _heading_level(unit: _Unit, stack: list[_Unit]) -> int:
             and section_kind([parent.text]) is not Kind.text:
         return parent.level + 1  # "A - Communication" under "Recommendations" set in the same type
     anchor = next((h for h in reversed(stack) if _ANNEX.match(h.text) or _NUMBERED.match(h.text)), None)
+    # the nearest heading above in the same or a larger type: a sibling, or the parent
+    above = next((h for h in reversed(stack) if 0 < h.md_level <= unit.md_level and not _LETTERED.match(h.text)), None)
+    by_type = None if above is None else above.level + (above.md_level < unit.md_level)
     if anchor is None:
-        return unit.md_level or 1
+        return by_type if by_type is not None and above.md_level == unit.md_level else (unit.md_level or 1)
     if unit.md_level == 1 and anchor.md_level == 1 and not _ANNEX.match(anchor.text):
         return anchor.level  # both in the largest type: siblings ("# 1. Summary", then "# Findings on quality")
+    if 0 < unit.md_level < anchor.md_level and not _ANNEX.match(anchor.text):
+        # set larger than the numbered heading: it closes it ("#### 8 - Monitoring", then "### Background")
+        return min(anchor.level, by_type) if by_type is not None else anchor.level
     extra = max(0, unit.md_level - anchor.md_level - 1) if unit.md_level and anchor.md_level else 0
     return anchor.level + 1 + extra
 

@@ -219,6 +219,23 @@ def test_table_of_contents_page_is_not_text(tmp_path):
     assert read.report.toc_pages == [1] and "Methodology" not in read.text and "shelters" in read.text
 
 
+def test_contents_whose_page_numbers_stand_apart_at_the_margin_are_not_text(tmp_path):
+    """No dot leaders: each entry's page number sits alone on its baseline at the right margin, a line of its own."""
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", size=16)
+    pdf.cell(0, 10, "TABLE OF CONTENTS", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "B", size=14)
+    for n, title in enumerate(["EXECUTIVE SUMMARY", "BACKGROUND", "METHODOLOGY", "FINDINGS", "ANNEX 2 - TOOLS"], 1):
+        pdf.cell(150, 8, title)
+        pdf.cell(0, 8, str(n * 4), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, BODY * 2)
+    read = _read(pdf, tmp_path / "toc-apart.pdf")
+    assert read.report.toc_pages == [1] and "ANNEX 2" not in read.text and "shelters" in read.text
+
+
 def test_a_statement_set_large_or_bold_is_text_not_a_heading_and_a_row_opening_with_a_hash_is_no_heading(tmp_path):
     """A pull quote or a numbered recommendation's title ends in a full stop: it must not become a section that
     nests the rest of the report. A table row whose first cell is "# of ..." stays a row."""

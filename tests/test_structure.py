@@ -216,3 +216,15 @@ def test_a_heading_in_the_largest_type_is_no_child_of_a_numbered_one_but_a_small
     # all headings set in one (bold body) type: the numbering is the only structure, unnumbered ones nest under it
     text = "#### 2. CONTEXT\n\n#### Evaluation context\n\nThe project ran in six cities from 2019.\n"
     assert [b for b in parse_blocks(text) if b.kind != "heading"][0].section == ["2. CONTEXT", "Evaluation context"]
+
+
+def test_a_heading_set_larger_than_a_numbered_one_closes_it_and_its_siblings_keep_its_level():
+    text = ("### EXECUTIVE SUMMARY\n\nThe project met most targets.\n\n#### 8 - DATA COLLECTION\n\n"
+            "Data are collected but seldom used.\n\n#### KEY RECOMMENDATIONS\n\nKeep funding the centres.\n\n"
+            "### BACKGROUND TO THE EVALUATION\n\nThe project began in 2018.\n\n#### CONTEXT ANALYSIS\n\n"
+            "Routes through the desert shifted.\n\n### METHODOLOGY\n\nInterviews with forty migrants.\n")
+    blocks = parse_blocks(text)
+    assert find(blocks, "seldom used").section == ["8 - DATA COLLECTION"]
+    assert find(blocks, "began in 2018").section == ["BACKGROUND TO THE EVALUATION"]
+    assert find(blocks, "desert shifted").section == ["BACKGROUND TO THE EVALUATION", "CONTEXT ANALYSIS"]
+    assert find(blocks, "forty migrants").section == ["METHODOLOGY"]
