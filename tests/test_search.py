@@ -61,6 +61,12 @@ def test_question_wording_selects_kinds_and_documents_by_name():
     assert "iom" not in names["norad"]  # in every document's text: names none of them
     assert named_documents("What did Norad recommend?", names) == {"norad"}
     assert named_documents("Lessons from Puebla?", names) == {"puebla"}
+    # an acronym inside a longer capitalised name of a title names the document on its own; not in a title in capitals
+    passages += [_passage("4", "Youth loans text", doc_id="idee", organisation="OIM Niger", title="Brève: Projet IDEE"),
+                 _passage("5", "Border text", doc_id="caps", organisation="IOM", title="FINAL EVALUATION BORDER PROJECT")]
+    names = document_names(passages)
+    assert named_documents("What did the IDEE project find?", names) == {"idee"}
+    assert named_documents("What did the border project find?", names) == set()
     assert language_affinity("es", "en") and not language_affinity("es", "nn") and language_affinity("no", "nn")
 
 

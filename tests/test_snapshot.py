@@ -5,6 +5,7 @@ from __future__ import annotations
 from ingest.pipeline import ingest_paths
 from ingest.snapshot import keyword
 from ingest.snapshot.build import snapshot_folder
+from ingest.snapshot.names import FILE as NAMES_FILE
 from ingest.store import open_store
 
 
@@ -16,7 +17,7 @@ def test_ingestion_leaves_a_complete_snapshot_that_search_loads_without_rebuildi
     fingerprint = open_store(tmp_settings).fingerprint()
     folder = snapshot_folder(tmp_settings, fingerprint)
     assert {p.name for p in folder.iterdir()} >= {"fingerprint.txt", "passages.jsonl", "e5.npy",
-                                                    "document_names.json"}
+                                                    NAMES_FILE}
     assert [p.name for p in folder.parent.iterdir()] == [fingerprint]  # one fingerprint, nothing half-built
 
     def no_build(*args, **kwargs):

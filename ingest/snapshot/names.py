@@ -12,12 +12,13 @@ from ingest.models import Passage
 
 _WORD = re.compile(r"\w+", re.U)
 _NAME = re.compile(r"\b[A-Z][\w&]*(?:\s+[A-Z][\w&]*)*")
-FILE = "document_names.json"
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{2,}\b")  # "IDEE" in "Projet IDEE", "MIRAA" in "Final evaluation MIRAA III"
+FILE = "document_names-2.json"  # the version in the name: a snapshot of an earlier version builds its names again
 
 
 def document_names(passages: list[Passage]) -> dict[str, set[str]]:
-    """Names that single out one document in a question: its organisations, countries and proper nouns of its
-    title, kept only where they occur in the text of at most half of the documents ("IOM" in a corpus of IOM
+    """Names that single out one document in a question: its organisations, countries, proper nouns and acronyms of
+    its title, kept only where they occur in the text of at most half of the documents ("IOM" in a corpus of IOM
     reports or "Mexico" in three Mexican ones name none of them). One pass over every document's words."""
     candidates: dict[str, set[str]] = {}
     texts: dict[str, list[str]] = {}
@@ -27,6 +28,8 @@ def document_names(passages: list[Passage]) -> dict[str, set[str]]:
             continue
         names = {part.strip() for part in re.split(r"[/,;()]| and ", p.organisation) if part.strip()}
         names |= {m.group(0) for m in _NAME.finditer(p.title)} | set(p.countries)
+        if re.search(r"[a-z]", p.title):  # an acronym stands out of a title set in lower case, not of one in capitals
+            names |= {m.group(0) for m in _ACRONYM.finditer(p.title)}
         candidates[p.doc_id] = {" ".join(_WORD.findall(n.casefold())) for n in names if len(n) > 2}
     by_first: dict[str, set[tuple[str, ...]]] = {}  # first word -> the candidate names it starts
     for name in set().union(*candidates.values()):
