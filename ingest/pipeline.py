@@ -34,6 +34,9 @@ from ingest.structure import parse_blocks
 from ingest.write import embedding_text, write_documents  # noqa: F401 - embedding_text: public here too
 
 _RECIPE_FIELDS = {"min_words", "target_words", "max_words", "overlap_sentences", "matrix_repeat_words"}
+# raised with every change to loading, cleaning, structure or cutting that changes the passages a file gives:
+# an index made by an earlier version is stale, and its documents are read again at the next ingestion
+PARSER_VERSION = 2
 
 
 class IngestSummary(BaseModel):
@@ -77,9 +80,9 @@ class IngestSummary(BaseModel):
 
 
 def recipe(settings: Settings) -> str:
-    """Hash of the settings that decide how a document is cut into passages, and whether they get sparse
-    vectors (so turning sparse vectors on or off re-indexes every document)."""
-    fields = settings.ingest.model_dump(include=_RECIPE_FIELDS)
+    """Hash of the settings (and the parser's version) that decide how a document is cut into passages, and
+    whether they get sparse vectors (so turning sparse vectors on or off re-indexes every document)."""
+    fields = settings.ingest.model_dump(include=_RECIPE_FIELDS) | {"parser": PARSER_VERSION}
     if sparse_enabled(settings):
         fields["sparse"] = f"{SPARSE_EMBEDDER} top {SPARSE_TOP_K}"  # absent when off: older recipes stay valid
     body = json.dumps(fields, sort_keys=True)

@@ -172,6 +172,13 @@ def test_missing_path_is_reported(tmp_path, tmp_settings, small_corpus):
     assert summary.added == 3 and summary.failed == [(str(tmp_path / "nowhere"), "no such file or folder")]
 
 
+def test_an_index_made_by_an_earlier_parser_is_read_again(small_corpus, tmp_settings, monkeypatch):
+    first = ingest([small_corpus], tmp_settings)
+    monkeypatch.setattr(pipeline, "PARSER_VERSION", pipeline.PARSER_VERSION + 1)
+    summary = ingest([small_corpus], tmp_settings)
+    assert (summary.updated, summary.skipped, summary.passages) == (3, 0, first.passages)
+
+
 def test_model_change_triggers_re_embedding(small_corpus, tmp_settings):
     first = ingest([small_corpus], tmp_settings)
     store = open_store(tmp_settings)
