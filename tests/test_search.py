@@ -126,6 +126,24 @@ def seeded(tmp_path_factory):
     return settings, SearchIndex.open(settings)
 
 
+@pytest.mark.slow
+def test_every_candidate_carries_every_searchs_score(seeded):
+    from assistant.retrieval.search import keyword_search, sparse_search
+
+    settings, index = seeded
+    question = "How can shelters help victims take part in trials?"
+    on = settings.model_copy(update={"search": settings.search.model_copy(update={"complete_scores": True})})
+    hits = retrieve(question, index=index, settings=on, k=30).hits
+    assert len(hits) == 30 and all({"bm25", "sparse", "dense_e5"} <= set(h.scores) for h in hits)
+    ranked = {h.passage.id: h.scores for h in keyword_search(question, index=index, k=300)}
+    ranked_sparse = {h.passage.id: h.scores for h in sparse_search(question, index=index, k=300)}
+    for hit in hits:  # the same score whether the search ranked the passage among its best or not
+        assert hit.scores["bm25"] == pytest.approx(ranked.get(hit.passage.id, {"bm25": 0.0})["bm25"], abs=1e-4)
+        assert hit.scores["sparse"] == pytest.approx(ranked_sparse.get(hit.passage.id, {"sparse": 0.0})["sparse"],
+                                                     abs=1e-3)
+    assert any(len(h.scores) < 3 for h in retrieve(question, index=index, settings=settings, k=30).hits)  # off
+
+
 def _rank(retrieval, phrase: str) -> int | None:
     flags = [is_relevant(h.passage.text, [phrase]) for h in retrieval.hits]
     return flags.index(True) + 1 if True in flags else None

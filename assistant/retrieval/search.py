@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,12 +82,26 @@ class SearchIndex:
             return True
 
 
+def _keyword_query(query: str, index: SearchIndex) -> str:
+    """The question's words, expanded across languages by the glossary when one is configured."""
+    return load_glossary(index.settings.search.glossary).expand(query) if index.settings.search.glossary else query
+
+
+def _sparse_terms(query: str, index: SearchIndex) -> tuple[np.ndarray, np.ndarray]:
+    """The question's heaviest e5 latent terms: the search reads only their columns."""
+    qidx, qval = index.embedders["e5"].sparse_query(query)
+    terms = index.settings.search.sparse_query_terms
+    if len(qidx) > terms:
+        keep = np.argpartition(-qval, terms - 1)[:terms]
+        qidx, qval = qidx[keep], qval[keep]
+    return qidx, qval
+
+
 def keyword_search(query: str, *, index: SearchIndex, k: int, filters: Filters | None = None) -> list[Hit]:
     """BM25 over all passages, with the filter applied inside the search; the question's words are expanded
     across languages by the glossary when one is configured."""
-    if index.settings.search.glossary:
-        query = load_glossary(index.settings.search.glossary).expand(query)
-    return [Hit(passage=p, score=s, scores={"bm25": s}) for p, s in index.keyword.search(query, k=k, filters=filters)]
+    found = index.keyword.search(_keyword_query(query, index), k=k, filters=filters)
+    return [Hit(passage=p, score=s, scores={"bm25": s}) for p, s in found]
 
 
 def vector_search(
@@ -100,13 +115,26 @@ def vector_search(
 
 def sparse_search(query: str, *, index: SearchIndex, k: int, filters: Filters | None = None) -> list[Hit]:
     """e5's sparse "latent terms": dot products with every passage's stored vector, the filter applied inside."""
-    qidx, qval = index.embedders["e5"].sparse_query(query)
-    terms = index.settings.search.sparse_query_terms
-    if len(qidx) > terms:  # the heaviest latent terms: the search reads only their columns
-        keep = np.argpartition(-qval, terms - 1)[:terms]
-        qidx, qval = qidx[keep], qval[keep]
+    qidx, qval = _sparse_terms(query, index)
     pairs = index.keyword.sparse_search(qidx, qval, k=k, filters=filters)
     return [Hit(passage=p, score=s, scores={"sparse": s}) for p, s in pairs]
+
+
+def complete_scores(query: str, hits: list[Hit], *, index: SearchIndex, signals: Iterable[str]) -> None:
+    """Give every candidate the score of every search that ran (`signals`), not only of those that ranked it among
+    their best: a passage only the dense search found keeps its real BM25 and sparse scores rather than none."""
+    rows = [index.keyword.rows[h.passage.id] for h in hits]
+    for signal in signals:
+        if signal == "bm25":
+            full = index.keyword.scores(_keyword_query(query, index))
+            values = np.zeros(len(rows), dtype=np.float32) if full is None else full[rows]
+        elif signal == "sparse":
+            values = index.keyword.sparse_scores(*_sparse_terms(query, index), rows)
+        else:  # dense_<embedder>
+            name = signal.removeprefix("dense_")
+            values = index.dense[name].matrix[rows] @ index.embedders[name].embed_query(query)
+        for hit, value in zip(hits, values):
+            hit.scores.setdefault(signal, float(value))
 
 
 def retrieve(
@@ -131,6 +159,8 @@ def retrieve(
     bm25_weight = cfg.weight_bm25 if lang == "en" else cfg.weight_bm25 * cfg.bm25_weight_foreign
     weights = {name: (bm25_weight if name == "bm25" else cfg.weight_dense) for name in rankings}
     hits = fuse(rankings, weights=weights, rrf_k=cfg.rrf_k)
+    if cfg.complete_scores:
+        complete_scores(query, hits, index=index, signals=rankings)
     if cfg.second_stage:
         named = named_documents(query, index.doc_names)
         hits = rerank(query, hits, settings=cfg, named=named, query_lang=lang)

@@ -151,18 +151,34 @@ class KeywordIndex:
         """The passages' filterable fields as numpy columns (built on first use, once per index)."""
         return MetadataColumns(self.passages)
 
+    @cached_property
+    def rows(self) -> dict[str, int]:
+        """Each passage's row (its position in `passages`, in the BM25, sparse and dense matrices), by id."""
+        return {p.id: i for i, p in enumerate(self.passages)}
+
+    def scores(self, query: str) -> np.ndarray | None:
+        """Every passage's BM25 score for `query` (row order), None when no query word is indexed."""
+        if self._bm25 is None:
+            return None
+        tokens = [t for t in query_tokens(query, languages=self.languages) if t in self._bm25.vocab_dict]
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32) if tokens else None
+
     def search(self, query: str, *, k: int, filters: Filters | None = None) -> list[tuple[Passage, float]]:
         """The k best passages for `query` among those passing `filters`, with BM25 scores (> 0)."""
-        if self._bm25 is None or k <= 0:
-            return []
-        tokens = [t for t in query_tokens(query, languages=self.languages) if t in self._bm25.vocab_dict]
-        if not tokens:
+        if k <= 0:
             return []
         mask = self.columns.mask(filters)
         if mask is not None and not mask.any():
             return []
-        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
-        return self._top(scores, mask, k)
+        scores = self.scores(query)
+        return [] if scores is None else self._top(scores, mask, k)
+
+    def sparse_scores(self, qidx: np.ndarray, qval: np.ndarray, rows: list[int]) -> np.ndarray:
+        """The sparse dot products of the passages at `rows` with the query's vector."""
+        if self.sparse is None or len(qidx) == 0 or not rows:
+            return np.zeros(len(rows), dtype=np.float32)
+        block = self.sparse[:, np.asarray(qidx)][np.asarray(rows)]
+        return np.asarray(block @ np.asarray(qval, dtype=np.float32), dtype=np.float32).ravel()
 
     def _top(self, scores: np.ndarray, mask: np.ndarray | None, k: int) -> list[tuple[Passage, float]]:
         """The k passages with the highest positive scores among `mask`, best first (ties by position).
