@@ -89,8 +89,8 @@ class SearchSettings(BaseModel):
     weight_sparse: float = 1.0  # second stage: + this x sparse score / best sparse score
     # every candidate scored by every search that ran (a passage only one search ranked high keeps its real scores
     # from the others, not 0). Off: with weight_sparse 1.5 it lifts real hit@5 / MRR@10 (test 0.471 / 0.299 ->
-    # 0.529 / 0.325) but the answers' score-ratio cut-offs, fitted without it, then keep less: real test gold in
-    # the answer 29% -> 21% (evals/quality/ANSWERS.md, third round); to be refitted together
+    # 0.529 / 0.325) but the answers lose (real test gold in the answer 29% -> 21%; evals/quality/ANSWERS.md,
+    # third round)
     complete_scores: bool = False
     kind_boost: float = 0.15
     question_penalty: float = 0.3  # passages that mostly ask questions (questionnaires) are not evidence
