@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from assistant.answer.quotes import (Quote, finish_quote, lexical_scores, matched_weight, query_terms,
-                                     quote_candidates, stems)
+from assistant.answer.quotes import (Quote, finish_quote, lexical_scores, query_terms, quote_candidates, stems,
+                                     term_shares)
 from assistant.retrieval.question import expected_fact, holds_fact
 from ingest.embed import Embedder
 from ingest.models import Passage
@@ -42,10 +42,10 @@ def clause_rater(terms: dict[str, float], *, fact: str | None, settings: AnswerS
                  embedder: Embedder | None = None, asked: np.ndarray | None = None) -> Callable[[list[str]], list[float]]:
     """How well each run of a long sentence's clauses answers, on the sentences' scale: the share of question
     terms it holds, the kind of fact asked for, and (with the embedder) its closeness in meaning to the question."""
-    weights, total = settings.quote_weights, sum(terms.values()) or 1.0
+    weights = settings.quote_weights
 
     def rate(runs: list[str]) -> list[float]:
-        values = np.array([matched_weight(terms, run) / total for run in runs])
+        values = np.array(term_shares(terms, runs))
         if fact:
             values += weights.expected_fact * np.array([holds_fact(run, fact) for run in runs])
         if embedder is not None and asked is not None:

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -53,6 +54,12 @@ def matched_weight(terms: dict[str, float], text: str) -> float:
     """Summed weight of the question terms found in `text`."""
     present = set(stems(text))
     return sum(w for t, w in terms.items() if t in present)
+
+
+def term_shares(terms: dict[str, float], texts: list[str]) -> list[float]:
+    """Each text's share of the question terms' weight (no length penalty: the clauses of one sentence compared)."""
+    total = sum(terms.values()) or 1.0
+    return [matched_weight(terms, text) / total for text in texts]
 
 
 def overlap_score(terms: dict[str, float], text: str, *, weights: QuoteWeights = DEFAULT_WEIGHTS) -> float:
@@ -248,8 +255,7 @@ def best_quote(question: str, passage: Passage, *, max_words: int, terms: dict[s
     scored = lexical_scores(terms, passage, usable, regions, weights)
     i = max(range(len(scored)), key=lambda j: scored[j][0])
     return finish_quote(passage, usable, i, max_words=max_words, score=scored[i][0], field=scored[i][1],
-                        rate=lambda runs: [matched_weight(terms, run) / (sum(terms.values()) or 1.0) for run in runs],
-                        margin=weights.later_clause_margin)
+                        rate=partial(term_shares, terms), margin=weights.later_clause_margin)
 
 
 def semantic_quote(question: str, passage: Passage, *, max_words: int, embedder: Embedder) -> Quote:

@@ -91,7 +91,6 @@ def stages_not_in_evidence(query: str, hits: list[Hit], *, titles: dict[str, set
     asked = evaluation_stages(query)
     groups = {hit.passage.evaluation or hit.passage.doc_id for hit in hits}
     found = {stage for group in groups for title in titles.get(group, ()) for stage in evaluation_stages(title)}
-    found |= {stage for hit in hits for stage in evaluation_stages(hit.passage.title)}
     return [stage for stage in asked if found and stage not in found]
 
 
