@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.answer.quotes import (Quote, finish_quote, lexical_scores, query_terms, quote_candidates, stems,
                                      term_shares)
+from assistant.answer.trim import word_count
 from assistant.retrieval.question import expected_fact, holds_fact
 from ingest.embed import Embedder
 from ingest.models import Passage
@@ -86,14 +87,16 @@ def without_locators(question: str, locators: frozenset[str]) -> str:
     return " ".join(kept) if len(stems(" ".join(kept))) >= 2 and len(kept) < len(question.split()) else question
 
 
-def _field_span(usable: list[tuple[int, int]], regions: list[tuple[str, int, int, float]], total: np.ndarray,
-                *prefixes: str) -> int | None:
+def _field_span(text: str, usable: list[tuple[int, int]], regions: list[tuple[str, int, int, float]],
+                total: np.ndarray, *prefixes: str) -> int | None:
     """The best-scoring candidate sentence inside a field whose name starts with one of `prefixes` (tried in
-    order): a recommendation's second sentence may be the one that answers ("... within 3 to 6 months")."""
+    order): a recommendation's second sentence may be the one that answers ("... within 3 to 6 months"). A field
+    holding only a verdict of a few words ("accept (Time 1)") passes to the next prefix."""
     for prefix in prefixes:
         for name, a, z, _ in regions:
             if name.lower().startswith(prefix):
-                inside = [i for i, (start, _) in enumerate(usable) if a <= start < z]
+                inside = [i for i, (start, end) in enumerate(usable)
+                          if a <= start < z and word_count(text[start:end]) > 3]
                 if inside:
                     return max(inside, key=lambda i: total[i])
     return None
@@ -154,9 +157,9 @@ def pick_quotes(question: str, passages: list[Passage], *, settings: AnswerSetti
             total = total + weights.expected_fact * np.array([holds_fact(p.text[a:z], fact) for a, z in usable])
         if sim is not None and len(sim):
             total = total + settings.semantic_weight * (sim - sim.max()) / settings.semantic_spread
-        chosen = _field_span(usable, regions, total, "response_text", "actions") if response else None
+        chosen = _field_span(p.text, usable, regions, total, "response_text", "actions") if response else None
         if chosen is None and advice:
-            chosen = _field_span(usable, regions, total, "recommend")
+            chosen = _field_span(p.text, usable, regions, total, "recommend")
         i = int(np.argmax(total)) if chosen is None else chosen
         pair = with_neighbour(p.text, usable, total, i, margin=settings.second_sentence_margin, max_words=max_words)
         if pair is not None:  # the sentence or two that answer: one contiguous span of the passage

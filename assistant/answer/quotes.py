@@ -151,19 +151,22 @@ def _field_bonus(name: str, weights: QuoteWeights) -> float:
 
 def _field_regions(passage: Passage, weights: QuoteWeights = DEFAULT_WEIGHTS) -> list[tuple[str, int, int, float]]:
     """Where each field's value (a lesson's field, a table row's cell) lies in the passage text, with its preference
-    bonus (lesson fields only). A lesson's own name ("Lesson 2") is a label, not a quotable value."""
-    regions = []
-    for name, value in passage.fields.items():
+    bonus (lesson fields only). A lesson's own name ("Lesson 2") is a label, not a quotable value. Longer values are
+    placed first, and a short one at its first place outside them: a unit named "AAP Unit" is the cell of its own,
+    not the words that open a response."""
+    regions: list[tuple[str, int, int, float]] = []
+    for name, value in sorted(passage.fields.items(), key=lambda item: -len(item[1].strip())):
         value = value.strip()
-        if passage.kind == Kind.lesson and name == "lesson":
+        if (passage.kind == Kind.lesson and name == "lesson") or not value:
             continue
-        at = passage.text.find(value) if value else -1
-        if at < 0 and len(value) > 40:
-            at = passage.text.find(value[:40])
+        probe = value if value in passage.text or len(value) <= 40 else value[:40]
+        at = passage.text.find(probe)
+        while at >= 0 and any(a <= at < z for _, a, z, _ in regions):
+            at = passage.text.find(probe, at + 1)
         if at >= 0:
             bonus = _field_bonus(name, weights) if passage.kind == Kind.lesson else 0.0
-            regions.append((name, at, at + len(value), bonus))
-    return regions
+            regions.append((name, at, min(at + len(value), len(passage.text)), bonus))
+    return sorted(regions, key=lambda region: region[1])
 
 
 def is_fragment(text: str) -> bool:
@@ -199,19 +202,30 @@ def quote_candidates(passage: Passage, weights: QuoteWeights = DEFAULT_WEIGHTS,
 
 def _inside_values(text: str, spans: list[tuple[int, int]], regions: list[tuple[str, int, int, float]],
                    ) -> list[tuple[int, int]]:
-    """Spans clipped to the field value they overlap most, so a quote never joins a label or another cell (the
-    labels are structure the ingestion added, not words of the document); spans on labels alone are dropped."""
+    """Spans cut at the field values they overlap, one piece per value, so a quote never joins a label or another
+    cell (the labels are structure the ingestion added, not words of the document) and a sentence that runs on
+    into the next cell (a cell with no full stop) loses neither; spans on labels alone are dropped."""
     clipped: list[tuple[int, int]] = []
     for s, e in spans:
-        best = max(regions, key=lambda r: min(e, r[2]) - max(s, r[1]))
-        start, end = max(s, best[1]), min(e, best[2])
-        while start < end and (text[start].isspace() or text[start] in "|"):
-            start += 1
-        while end > start and (text[end - 1].isspace() or text[end - 1] in "|"):
-            end -= 1
-        if end > start and _WORD.search(text, start, end) and (start, end) not in clipped:
-            clipped.append((start, end))
+        for _, a, z, _ in regions:
+            start, end = max(s, a), min(e, z)
+            while start < end and (text[start].isspace() or text[start] in "|"):
+                start += 1
+            while end > start and (text[end - 1].isspace() or text[end - 1] in "|"):
+                end -= 1
+            if end > start and _WORD.search(text, start, end) and (start, end) not in clipped:
+                clipped.append((start, end))
     return clipped or [(r[1], r[2]) for r in regions[:1]]
+
+
+def _is_verdict(text: str, start: int, end: int) -> bool:
+    """A sentence of at most three words that ends in a full stop ("Accepted.", "Partially agreed.")."""
+    return word_count(text[start:end]) <= 3 and text[start:end].rstrip().endswith((".", "!"))
+
+
+def _joined(text: str, end: int, start: int) -> bool:
+    """Nothing but spaces between two spans on one line."""
+    return start >= end and not text[end:start].strip() and "\n" not in text[end:start]
 
 
 def finish_quote(passage: Passage, usable: list[tuple[int, int]], i: int, *, max_words: int, score: float,
@@ -221,6 +235,8 @@ def finish_quote(passage: Passage, usable: list[tuple[int, int]], i: int, *, max
     clauses that `rate` scores highest (its head when `rate` is None or no later run does better)."""
     text = passage.text
     start, end = usable[i]
+    if i > 0 and _is_verdict(text, *usable[i - 1]) and _joined(text, usable[i - 1][1], start):
+        start = usable[i - 1][0]  # "Accepted. The plan will be ...": the verdict that opens its cell goes with it
     if i + 1 < len(usable) and word_count(text[start:end]) < 8:
         nxt_s, nxt_e = usable[i + 1]
         if not text[end:nxt_s].strip() and word_count(text[start:nxt_e]) <= max_words:

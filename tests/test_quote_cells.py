@@ -1,0 +1,66 @@
+"""Quotes from a management-response row: every cell quotable on its own, the verdict kept with its response."""
+
+from __future__ import annotations
+
+from assistant.answer.pick import pick_quotes
+from assistant.answer.quotes import quote_candidates
+from ingest.models import Kind
+from ingest.settings import AnswerSettings
+from ingest_helpers import make_passage
+
+RECOMMENDATION = ("The team should enhance and standardize feedback systems. This recommendation relates to many "
+                  "findings on duplication of effort across offices")
+RESPONSE = ("Unit A accepts the recommendation. The unit is developing a toolkit with practical guidance and will "
+            "pilot it in three regions")
+ACTIONS = "Finalize the toolkit and translate into Arabic, French and Spanish (2025 subject to funds)"
+# as a matrix row is read: labels, then cells that end without a full stop, so one "sentence" runs across them
+ROW = (f"Evaluation recommendation # 8: {RECOMMENDATION} | Management response: {RESPONSE} | Key actions: "
+       f"{ACTIONS} | Responsible unit(s): Unit A")
+
+
+def matrix_row(text: str = ROW, **fields: str) -> object:
+    values = {"recommendation": RECOMMENDATION, "response_text": RESPONSE, "actions": ACTIONS,
+              "responsible": "Unit A", **fields}
+    return make_passage("mr", 0, text, kind=Kind.recommendation, fields=values,
+                        doc_type="management response")
+
+
+def test_a_sentence_running_across_cells_gives_each_cell_as_a_candidate():
+    passage = matrix_row()
+    usable, regions = quote_candidates(passage)
+    quotable = [passage.text[a:z] for a, z in usable]
+    assert ACTIONS in quotable  # the cell the sentence ran on into is not lost to the larger one
+    assert "The unit is developing a toolkit with practical guidance and will pilot it in three regions" in quotable
+    assert all(" | " not in q and not q.startswith(("Key actions", "Management response")) for q in quotable)
+    # a short cell value found inside a longer one ("Unit A" opens the response) is placed at its own cell
+    where = {name: (a, z) for name, a, z, _ in regions}
+    assert passage.text[slice(*where["responsible"])] == "Unit A" and where["responsible"][0] > where["actions"][1]
+
+
+def test_the_action_asked_for_is_quoted_from_its_cell():
+    passage = matrix_row()
+    quote, = pick_quotes("Into which languages will the toolkit be translated?", [passage], settings=AnswerSettings())
+    assert quote.text.startswith("Finalize the toolkit and translate into Arabic, French and Spanish")
+    assert quote.text in passage.text
+
+
+def test_a_verdict_that_opens_the_response_is_quoted_with_it():
+    response = "Accepted. The monitoring plan will be designed with reference to the logframe"
+    text = (f"Evaluation recommendation 8: To develop a robust monitoring system. | Management response: {response} | "
+            f"Key actions: 8.1 Design a monitoring plan | Responsible unit(s): M&E focal point")
+    passage = matrix_row(text, recommendation="To develop a robust monitoring system.", response_text=response,
+                         actions="8.1 Design a monitoring plan", responsible="M&E focal point")
+    quote, = pick_quotes("How did management respond to the advice on a monitoring plan?", [passage],
+                         settings=AnswerSettings())
+    assert quote.text == response
+
+
+def test_a_response_cell_holding_only_a_verdict_passes_to_the_actions():
+    actions = "1. Engage bilateral partners before the project ends, to fund the activities after it"
+    text = (f"Evaluation recommendation # 9: Seek funding from bilateral cooperation after the grant ends. | "
+            f"Management response: accept (Time 1) | Key actions: {actions} | Responsible unit(s): Unit A")
+    passage = matrix_row(text, recommendation="Seek funding from bilateral cooperation after the grant ends.",
+                         response_text="accept (Time 1)", actions=actions)
+    quote, = pick_quotes("What did management answer to the advice on finding other donors?", [passage],
+                         settings=AnswerSettings())
+    assert quote.text == actions and quote.field == "actions"
