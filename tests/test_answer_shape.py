@@ -14,6 +14,7 @@ from answer_helpers import (
     unodc_lessons,
 )
 from assistant.answer.compose import answer_body, compose_answer, refusal_answer
+from assistant.answer.frame import frame_for
 from assistant.answer.pick import asks_what_to_do
 from assistant.retrieval.question import holds_fact
 from evals.quality.metrics import fold
@@ -227,7 +228,8 @@ def test_a_question_about_the_management_response_quotes_the_response_labelled_o
                      "Korleis svarte leiinga på tilrådinga om psykologisk oppfølging av dei tilsette?"):
         answer = compose_answer(question, retrieval_of(question, [passage]), settings=SETTINGS)
         assert answer.citations[0].quote == response
-        assert answer_body(answer.answer).splitlines()[0].startswith("- Management response: “Accepted")
+        label = frame_for(question).field_label("Management response")  # "Svaret frå leiinga" in Nynorsk
+        assert answer_body(answer.answer).splitlines()[0].startswith(f"- {label}: “Accepted")
     asked = "What was recommended on counselling for staff in transit centres?"
     assert compose_answer(asked, retrieval_of(asked, [passage]), settings=SETTINGS).citations[0].quote == recommendation
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
+from answer_helpers import retrieval_of
+from assistant.answer.compose import compose_answer
+from assistant.answer.frame import FIELD_NAMES, STRINGS
 from assistant.answer.pick import pick_quotes
 from assistant.answer.quotes import quote_candidates
+from ingest.matrix import FIELD_LABELS
 from ingest.models import Kind
-from ingest.settings import AnswerSettings
+from ingest.settings import AnswerSettings, Settings
+from ingest.tables import LESSON_LABELS
 from ingest_helpers import make_passage
 
 RECOMMENDATION = ("The team should enhance and standardize feedback systems. This recommendation relates to many "
@@ -64,3 +71,22 @@ def test_a_response_cell_holding_only_a_verdict_passes_to_the_actions():
     quote, = pick_quotes("What did management answer to the advice on finding other donors?", [passage],
                          settings=AnswerSettings())
     assert quote.text == actions and quote.field == "actions"
+
+
+@pytest.mark.parametrize(("question", "lang"), [
+    ("¿Qué debería hacer el equipo con los sistemas de retroalimentación?", "es"),
+    ("Into which languages will the toolkit be translated?", "en"),
+])
+def test_a_fields_label_is_in_the_askers_language_and_outside_the_quote(question, lang):
+    answer = compose_answer(question, retrieval_of(question, [matrix_row()]), settings=Settings())
+    quote = answer.citations[0].quote
+    field = next(name for name, value in matrix_row().fields.items() if quote in value)
+    label = FIELD_NAMES.get(lang, {}).get(FIELD_LABELS[field], FIELD_LABELS[field])
+    assert answer.answer.startswith(f"- {label}: “{quote}”")
+    assert lang == "en" or label != FIELD_LABELS[field]
+
+
+def test_every_label_structure_adds_has_a_name_in_every_language_of_the_frame():
+    labels = set(FIELD_LABELS.values()) | set(LESSON_LABELS.values())
+    assert set(FIELD_NAMES) == set(STRINGS) - {"en"}
+    assert all(labels <= set(names) for names in FIELD_NAMES.values())

@@ -99,8 +99,35 @@ def test_second_stage_adds_the_sparse_score_relative_to_the_best():
             for i, s in (("a", None), ("b", 2.0), ("c", 8.0))]
     ranked = rerank("q", hits, settings=SearchSettings(weight_sparse=1.0))
     assert [h.passage.id for h in ranked] == ["c", "b", "a"]
-    assert [h.score for h in ranked] == pytest.approx([1.0, 0.25, 0.0])  # equal dense: min-max gives 0 each
-    assert {h.score for h in rerank("q", hits, settings=SearchSettings(weight_sparse=0.0))} == {0.0}
+    assert [h.score for h in ranked] == pytest.approx([2.0, 1.25, 1.0])  # equal dense: 1 each, the best's share
+    assert {h.score for h in rerank("q", hits, settings=SearchSettings(weight_sparse=0.0))} == {1.0}
+
+
+def test_second_stage_reads_dense_similarity_as_a_share_of_the_best_not_min_max():
+    """Cosines of candidates differ by hundredths: stretched min-max, 0.80 against 0.84 would outweigh the sparse
+    search's clear preference; as a share of the best they barely differ, and the sparse score decides."""
+    from assistant.retrieval.fusion import rerank
+    from ingest.settings import SearchSettings
+
+    hits = [Hit(passage=_passage(i), score=0.0, scores={"dense_e5": d, "sparse": s, "bm25": 1.0})
+            for i, d, s in (("close", 0.84, 2.0), ("exact", 0.80, 8.0))]
+    ranked = rerank("q", hits, settings=SearchSettings(weight_sparse=1.0))
+    assert [h.passage.id for h in ranked] == ["exact", "close"]
+    assert ranked[0].score == pytest.approx(0.80 / 0.84 + 0.4 + 1.0)
+
+
+def test_second_stage_prefers_passages_about_a_country_the_question_names():
+    from assistant.retrieval.fusion import rerank
+    from ingest.settings import SearchSettings
+
+    about = {"elsewhere": ["Niger"], "there": ["Haiti", "Dominican Republic"], "global": ["Global"]}
+    hits = [Hit(passage=_passage(i).model_copy(update={"countries": c}), score=0.0,
+                scores={"dense_e5": d, "bm25": 1.0}) for (i, c), d in zip(about.items(), (0.84, 0.82, 0.83))]
+    settings = SearchSettings()
+    ranked = rerank("¿Qué encontró la evaluación en Haití?", hits, settings=settings, places={"Haiti"})
+    assert [h.passage.id for h in ranked] == ["there", "elsewhere", "global"]
+    assert ranked[0].score == pytest.approx(0.82 / 0.84 + 0.4 + settings.place_boost)
+    assert [h.passage.id for h in rerank("q", hits, settings=settings)] == ["elsewhere", "global", "there"]
 
 
 def test_hits_carry_the_sparse_score(small_corpus, tmp_settings):
@@ -132,8 +159,9 @@ def test_every_candidate_carries_every_searchs_score(seeded):
 
     settings, index = seeded
     question = "How can shelters help victims take part in trials?"
-    on = settings.model_copy(update={"search": settings.search.model_copy(update={"complete_scores": True})})
-    hits = retrieve(question, index=index, settings=on, k=30).hits
+    assert settings.search.complete_scores  # the default
+    off = settings.model_copy(update={"search": settings.search.model_copy(update={"complete_scores": False})})
+    hits = retrieve(question, index=index, settings=settings, k=30).hits
     assert len(hits) == 30 and all({"bm25", "sparse", "dense_e5"} <= set(h.scores) for h in hits)
     ranked = {h.passage.id: h.scores for h in keyword_search(question, index=index, k=300)}
     ranked_sparse = {h.passage.id: h.scores for h in sparse_search(question, index=index, k=300)}
@@ -141,7 +169,7 @@ def test_every_candidate_carries_every_searchs_score(seeded):
         assert hit.scores["bm25"] == pytest.approx(ranked.get(hit.passage.id, {"bm25": 0.0})["bm25"], abs=1e-4)
         assert hit.scores["sparse"] == pytest.approx(ranked_sparse.get(hit.passage.id, {"sparse": 0.0})["sparse"],
                                                      abs=1e-3)
-    assert any(len(h.scores) < 3 for h in retrieve(question, index=index, settings=settings, k=30).hits)  # off
+    assert any(len(h.scores) < 3 for h in retrieve(question, index=index, settings=off, k=30).hits)
 
 
 def _rank(retrieval, phrase: str) -> int | None:

@@ -223,7 +223,7 @@ def _label(passage: Passage, field: str) -> str:
 
 def _line(it: Item, n: int, *, role: Role | None, frame: Frame, noted: set[str]) -> str:
     p = it.hit.passage
-    label = _label(p, it.quote.field)
+    label = frame.field_label(_label(p, it.quote.field))
     text = f"{label}: “{display_quote(it.quote)}”" if label else display_quote(it.quote)
     notes = []
     if p.language != frame.lang and not (p.language in ("no", "nn") and frame.lang in ("no", "nn")):

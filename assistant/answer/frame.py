@@ -126,6 +126,22 @@ STAGE_NAMES = {
            "baseline": "en baslinjestudie"},
 }
 
+# the labels structure adds before a quoted field (`ingest.matrix.FIELD_LABELS`, `ingest.tables.LESSON_LABELS`)
+_LABELS = ("Recommendation", "Addressed to", "Management response", "Key actions", "Responsible", "Deadline",
+           "Status", "Comments", "Brief description", "Context", "Targeted users", "Challenges")
+FIELD_NAMES: dict[str, dict[str, str]] = {lang: dict(zip(_LABELS, names, strict=True)) for lang, names in {
+    "es": ("Recomendación", "Dirigida a", "Respuesta de la dirección", "Acciones clave", "Responsable", "Plazo",
+           "Estado", "Comentarios", "Descripción breve", "Contexto", "Destinatarios", "Desafíos"),
+    "fr": ("Recommandation", "Adressée à", "Réponse de la direction", "Actions clés", "Responsable", "Échéance",
+           "Statut", "Commentaires", "Description succincte", "Contexte", "Public visé", "Difficultés"),
+    "no": ("Anbefaling", "Rettet til", "Ledelsens svar", "Viktigste tiltak", "Ansvarlig", "Frist", "Status",
+           "Kommentarer", "Kort beskrivelse", "Kontekst", "Målgruppe", "Utfordringer"),
+    "nn": ("Tilråding", "Retta til", "Svaret frå leiinga", "Viktigaste tiltak", "Ansvarleg", "Frist", "Status",
+           "Kommentarar", "Kort skildring", "Kontekst", "Målgruppe", "Utfordringar"),
+    "sv": ("Rekommendation", "Riktad till", "Ledningens svar", "Viktigaste åtgärder", "Ansvarig", "Tidsfrist",
+           "Status", "Kommentarer", "Kort beskrivning", "Sammanhang", "Målgrupp", "Utmaningar"),
+}.items()}
+
 SOURCE_HEADINGS = tuple(dict.fromkeys(s["sources"] + ":" for s in STRINGS.values()))
 
 
@@ -137,6 +153,10 @@ class Frame:
 
     def __getitem__(self, key: str) -> str:
         return STRINGS[self.lang].get(key) or STRINGS["en"][key]
+
+    def field_label(self, label: str) -> str:
+        """A field's label ("Key actions") in the asker's language; as given when there is no translation."""
+        return FIELD_NAMES.get(self.lang, {}).get(label, label)
 
     def language_name(self, lang: str) -> str:
         """The name of a report's language, in the asker's language."""

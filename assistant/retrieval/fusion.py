@@ -38,21 +38,24 @@ def calibrate_by_language(hits: list[Hit], dense: dict[str, float], *, min_group
 
 
 def rerank(
-    query: str, hits: list[Hit], *, settings: SearchSettings, named: set[str] = frozenset(), query_lang: str = "en"
+    query: str, hits: list[Hit], *, settings: SearchSettings, named: set[str] = frozenset(), query_lang: str = "en",
+    places: set[str] = frozenset(),
 ) -> list[Hit]:
-    """Second stage: fused rank plus dense similarity, boosted where the kind fits the question, the passage's
-    document is the one the question names, and the passage's language serves the asker."""
+    """Second stage: dense similarity, BM25 and sparse scores (each over the best candidate's), boosted where the
+    kind fits the question, the passage's document is the one the question names or is about a country it names
+    (`places`, canonical names), and the passage's language serves the asker."""
     kinds = intended_kinds(query)
     dense = {h.passage.id: max((v for k, v in h.scores.items() if k.startswith("dense_")), default=0.0) for h in hits}
     if settings.language_calibration:
         dense = calibrate_by_language(hits, dense)
-    low, high = min(dense.values(), default=0.0), max(dense.values(), default=1.0)
+    top_dense = max(dense.values(), default=0.0) or 1.0
     top_bm25 = max((h.scores.get("bm25", 0.0) for h in hits), default=0.0) or 1.0
     top_sparse = max((h.scores.get("sparse", 0.0) for h in hits), default=0.0) or 1.0
     reranked = []
     for hit in hits:
-        # scores, not ranks: a passage only the dense search can find (another language) is not penalised
-        score = (dense[hit.passage.id] - low) / ((high - low) or 1.0)
+        # scores, not ranks: a passage only the dense search can find (another language) is not penalised; each a
+        # share of the best candidate's, so the answer's cut-offs (a share of the first hit's score) read one scale
+        score = dense[hit.passage.id] / top_dense
         score += settings.weight_bm25_rerank * hit.scores.get("bm25", 0.0) / top_bm25
         score += settings.weight_sparse * hit.scores.get("sparse", 0.0) / top_sparse
         if hit.passage.kind in kinds:
@@ -63,6 +66,8 @@ def rerank(
             score -= settings.question_penalty
         if hit.passage.doc_id in named:
             score += settings.doc_boost
+        if places & set(hit.passage.countries):
+            score += settings.place_boost
         if not language_affinity(query_lang, hit.passage.language):
             score -= settings.language_penalty
         reranked.append(hit.model_copy(update={"score": score}))

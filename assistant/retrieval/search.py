@@ -21,6 +21,7 @@ from assistant.retrieval.glossary import load_glossary
 from assistant.retrieval.question import named_documents, query_language
 from assistant.retrieval.refusal import (Unknowns, places_not_in_evidence, refusal_scale, relevance, should_refuse,
                                          stages_not_in_evidence, unknown_terms, years_not_in_evidence)
+from ingest.countries import country_mentions
 from ingest.embed import Embedder, get_embedder
 from ingest.models import Filters
 from ingest.settings import Settings
@@ -163,7 +164,8 @@ def retrieve(
         complete_scores(query, hits, index=index, signals=rankings)
     if cfg.second_stage:
         named = named_documents(query, index.doc_names)
-        hits = rerank(query, hits, settings=cfg, named=named, query_lang=lang)
+        places = {country for _, country, _, _ in country_mentions(query)}
+        hits = rerank(query, hits, settings=cfg, named=named, query_lang=lang, places=places)
     scale = refusal_scale(index.embedders)
     best = relevance(hits, embedder=scale)  # over every candidate, before the list is cut to k
     if cfg.dedup:
