@@ -36,7 +36,7 @@ from ingest.write import embedding_text, write_documents  # noqa: F401 - embeddi
 _RECIPE_FIELDS = {"min_words", "target_words", "max_words", "overlap_sentences", "matrix_repeat_words"}
 # raised with every change to loading, cleaning, structure or cutting that changes the passages a file gives:
 # an index made by an earlier version is stale, and its documents are read again at the next ingestion
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 
 class IngestSummary(BaseModel):

@@ -70,7 +70,11 @@ def is_lesson_table(lines: list[tuple[int, str]]) -> bool:
     labels = [line.split("\t", 1)[0] for _, line in lines]
     if any(LESSON_FIELDS[0][1].search(lbl) for lbl in labels) and any("lesson" in ln.lower() for _, ln in lines):
         return True
-    return sum(1 for lbl in labels if any(p.search(lbl) for _, p in LESSON_FIELDS[1:])) >= 3
+    # a lesson's labels, most of the table's: a rating grid whose items mention "context" or "recommendations"
+    # among many other labels is a table, not lessons
+    named = [lbl for lbl in labels if lbl.strip()]
+    known = sum(1 for lbl in named if any(p.search(lbl) for _, p in LESSON_FIELDS[1:]))
+    return known >= 3 and known >= len(named) / 2
 
 
 def table_blocks(lines: list[tuple[int, str]], section: list[str]) -> list[Block]:

@@ -53,6 +53,14 @@ def test_a_what_should_we_do_question_leads_with_a_recommendation():
     assert answer_body(answer.answer).splitlines()[0].startswith("- Recommendation: “")  # label outside the quote
 
 
+def test_a_weaker_recommendation_does_not_displace_the_best_hit_of_a_what_should_we_do_question():
+    question = "What should we do to involve civil society organisations?"
+    lesson = puebla_lesson(4)
+    retrieval = retrieval_of(question, [unodc_findings(), devfund_challenges(), lesson])  # scores 1.0, 0.9, 0.8
+    answer = compose_answer(question, retrieval, settings=SETTINGS)
+    assert answer.citations[0].passage_id == unodc_findings().id
+
+
 def test_a_spanish_and_a_norwegian_question_get_the_frame_in_their_language():
     spanish = "¿Qué desafíos encontraron los proyectos con el sector privado?"
     answer = compose_answer(spanish, retrieval_of(spanish, [devfund_challenges(), unodc_findings()]), settings=SETTINGS)
@@ -228,7 +236,7 @@ def test_a_question_about_the_management_response_quotes_the_response_labelled_o
                      "Korleis svarte leiinga på tilrådinga om psykologisk oppfølging av dei tilsette?"):
         answer = compose_answer(question, retrieval_of(question, [passage]), settings=SETTINGS)
         assert answer.citations[0].quote == response
-        label = frame_for(question).field_label("Management response")  # "Svaret frå leiinga" in Nynorsk
+        label = frame_for(question).field_label("response_text")  # "Svaret frå leiinga" in Nynorsk
         assert answer_body(answer.answer).splitlines()[0].startswith(f"- {label}: “Accepted")
     asked = "What was recommended on counselling for staff in transit centres?"
     assert compose_answer(asked, retrieval_of(asked, [passage]), settings=SETTINGS).citations[0].quote == recommendation

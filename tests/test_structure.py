@@ -63,6 +63,21 @@ def test_puebla_lesson_table_gives_one_block_per_lesson():
     assert "Recommendation: Identify a topic of interest" in lessons[1].text
 
 
+def test_a_rating_grid_mentioning_context_and_recommendations_is_a_table_not_lessons():
+    """A quality-assessment tool: a few of its item labels name a lesson's fields, most do not."""
+    rows = ["ITEMS\tELEMENTS\tRATING (0-5) & COMMENTS", "ES1\tExplanation of the intervention background\t",
+            "ES2\tPurpose and objectives of the evaluation\t", "ES3\tMethodology and limitations\t",
+            "Context\tSocio-economic and political context of the intervention\t",
+            "Recommendations\tRecommendations are clear and addressed to a user\t",
+            "Lessons learned\tLessons learned are generalizable beyond the intervention\t",
+            "Target groups\tBeneficiaries and target groups are described\t",
+            "ES4\tSummary of all evaluation findings\t", "ES5\tConclusions follow from the findings\t",
+            "Annexes\tTerms of reference and tools are annexed\t"]
+    blocks = parse_blocks("2. Meta-evaluation tool\n\n" + "\n".join(rows) + "\n")
+    assert blocks and not any(b.kind is Kind.lesson for b in blocks)
+    assert any("Socio-economic and political context" in b.text and not b.text.startswith("Context:") for b in blocks)
+
+
 def test_recommendation_items_are_one_block_each():
     _, blocks = blocks_of(DEVFUND)
     key = [b for b in blocks if b.section[-1:] == ["Key Recommendations"] and b.kind is Kind.recommendation]

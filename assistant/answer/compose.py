@@ -16,10 +16,8 @@ from assistant.answer.quotes import Quote, is_fragment, similarity
 from assistant.answer.types import Answer, Citation, Hit, Role
 from ingest.embed import Embedder
 from ingest.kinds import grouping_kind
-from ingest.matrix import FIELD_LABELS
 from ingest.models import Kind, Passage
 from ingest.settings import AnswerSettings, Settings
-from ingest.tables import LESSON_LABELS
 
 if TYPE_CHECKING:  # assistant.retrieval.search imports nothing from here; the type is only for annotations
     from assistant.retrieval.search import Retrieval
@@ -168,9 +166,10 @@ def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, a
     do) and the supporting evidence (the rest with a telling kind, in the role's order), within the budgets
     (`spent`: characters the answer already holds, such as its opening line near the domain's edge)."""
     items = list(items)
-    if advice:
-        first_rec = next((it for it in items[: settings.lead_quotes] if it.group == RECOMMENDATIONS
-                          or it.quote.field.lower().startswith("recommend")), None)
+    if advice:  # a recommendation nearly as strong as the best hit goes first; a weaker one does not displace it
+        first_rec = next((it for it in items[: settings.lead_quotes] if (it.group == RECOMMENDATIONS
+                          or it.quote.field.lower().startswith("recommend"))
+                          and it.hit.score >= settings.lead_score_ratio * items[0].hit.score), None)
         if first_rec is not None:
             items.remove(first_rec)
             items.insert(0, first_rec)
@@ -214,16 +213,9 @@ def _report_note(passage: Passage) -> str:
     return ", ".join(str(x) for x in (passage.organisation, short_title(passage.title), passage.year) if x)
 
 
-def _label(passage: Passage, field: str) -> str:
-    """The structure's label of a quoted field (a lesson field's name, a table's column header), or ""."""
-    if not field:
-        return ""
-    return LESSON_LABELS.get(field, field) if passage.kind == Kind.lesson else FIELD_LABELS.get(field, field)
-
-
 def _line(it: Item, n: int, *, role: Role | None, frame: Frame, noted: set[str]) -> str:
     p = it.hit.passage
-    label = frame.field_label(_label(p, it.quote.field))
+    label = frame.field_label(it.quote.field, lesson=p.kind == Kind.lesson)
     text = f"{label}: “{display_quote(it.quote)}”" if label else display_quote(it.quote)
     notes = []
     if p.language != frame.lang and not (p.language in ("no", "nn") and frame.lang in ("no", "nn")):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from assistant.retrieval.question import QUERY_LANGUAGES
 from assistant.retrieval.refusal import Unknowns
 from ingest.lang import detect_language
+from ingest.matrix import FIELD_LABELS
+from ingest.tables import LESSON_LABELS
 
 KEYS = ("recommendations", "lessons", "findings", "challenges", "examples", "sources", "refusal", "covers",
         "also_in", "in_language", "answer", "other", "nothing_about", "covered", "partly covered", "new",
@@ -154,8 +156,10 @@ class Frame:
     def __getitem__(self, key: str) -> str:
         return STRINGS[self.lang].get(key) or STRINGS["en"][key]
 
-    def field_label(self, label: str) -> str:
-        """A field's label ("Key actions") in the asker's language; as given when there is no translation."""
+    def field_label(self, field: str, *, lesson: bool = False) -> str:
+        """The label structure gives a quoted field (a lesson field's name, a matrix column's header: "Key actions")
+        in the asker's language; "" for no field."""
+        label = (LESSON_LABELS if lesson else FIELD_LABELS).get(field, field)
         return FIELD_NAMES.get(self.lang, {}).get(label, label)
 
     def language_name(self, lang: str) -> str:
