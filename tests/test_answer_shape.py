@@ -213,6 +213,8 @@ def test_a_question_asking_which_countries_or_how_many_quotes_the_sentence_that_
     assert holds_fact("dans les 3 à 6 mois", "duration")
     assert not holds_fact("Approval can take up to several months.", "quantity")
     assert holds_fact("Le projet a couvert le Sénégal.", "place") and not holds_fact("In the region.", "place")
+    assert holds_fact("Translate the toolkit into Arabic, French and Spanish", "language")
+    assert not holds_fact("The toolkit was translated into practice.", "language")
 
 
 def test_how_do_we_questions_ask_what_to_do_and_factual_ones_do_not():

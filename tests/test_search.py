@@ -82,6 +82,8 @@ def test_a_swedish_question_is_read_as_swedish_so_swedish_reports_serve_it():
     ("How many jobs did the project create?", "quantity"), ("What share of the budget went to shelters?", "quantity"),
     ("¿Qué puntuación obtuvo la sostenibilidad?", "quantity"), ("Combien de mois de grâce faut-il ?", "quantity"),
     ("Kor stor del av arbeidarane er born?", "quantity"), ("Which countries did the evaluation cover?", "place"),
+    ("Dans quelles langues la boîte à outils sera-t-elle traduite ?", "language"),
+    ("Into which languages were the leaflets translated?", "language"), ("Vilka språk talar personalen?", "language"),
     ("Where did the project train border guards?", "place"), ("When did the project start?", "time"),
     ("¿En qué año terminó el proyecto?", "time"), ("How long can data requests take?", "duration"),
     ("Combien de temps avant la conception faut-il consulter ?", "duration"), ("Give me an example where listening to women helped.", None),

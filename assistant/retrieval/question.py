@@ -50,6 +50,19 @@ _PLACE = re.compile(
     r"(hvilke|hvilket|kva|vilka|vilket) (land|länder|regionar|regioner))\b",
     re.I,
 )
+_LANGUAGE = re.compile(
+    r"\b((which|what|in which|into which|in what) languages?|(qu[eé]|en qu[eé]) (idiomas?|lenguas?)|"
+    r"quel(le)?s? langues?|dans quelles? langues?|(hvilke|hvilket|kva|vilka|vilket) spr[aå]k)\b",
+    re.I,
+)
+# a language's name in the languages of questions and reports: what a "which languages" question asks for
+_LANGUAGE_NAME = re.compile(
+    r"\b(english|anglais|ingl[eé]s|engelska?|french|fran[cç]ais|franc[eé]s|franska?|spanish|espagnol|espa[nñ]ol|"
+    r"spanska?|arabic|arabe|[aá]rabe|arabiska?|portuguese|portugais|portugu[eé]s|portugisiska?|russian|russe|ruso|"
+    r"russisk|ryska|chinese|chinois|chino|kinesiska?|swahili|hausa|amharic|amharique|tigrinya|wolof|pidgin|creole|"
+    r"cr[ée]ole|criollo|local languages?|langues? locales?|lenguas? locales?)\b",
+    re.I,
+)
 _TIME = re.compile(
     r"^\W*(when|cu[aá]ndo|quand|n[aå]r|n[aä]r)\b|\b((what|which|in which) year|since when|en qu[eé] a[nñ]o|"
     r"(quelle|en quelle) ann[ée]e|(hvilket|kva|vilket) [aå]r)\b",
@@ -59,8 +72,10 @@ _TIME = re.compile(
 
 def expected_fact(query: str) -> str | None:
     """The kind of fact a question asks for: "duration" (how long), "quantity" (how many, how much, what share),
-    "place" (which countries, where) or "time" (when, what year); None for any other question."""
-    for name, pattern in (("duration", _DURATION), ("quantity", _QUANTITY), ("place", _PLACE), ("time", _TIME)):
+    "place" (which countries, where), "time" (when, what year) or "language" (which languages); None for any
+    other question."""
+    for name, pattern in (("duration", _DURATION), ("quantity", _QUANTITY), ("place", _PLACE), ("time", _TIME),
+                          ("language", _LANGUAGE)):
         if pattern.search(query.strip()):
             return name
     return None
@@ -75,7 +90,8 @@ _TIME_UNIT = re.compile(  # days, weeks, months, years in the corpus's languages
 
 def holds_fact(text: str, fact: str | None) -> bool:
     """Whether a sentence holds the kind of fact a question asks for: a figure ("quantity"), a span of time
-    ("duration": a figure or a unit of time, as in "several months"), a country ("place") or a year ("time")."""
+    ("duration": a figure or a unit of time, as in "several months"), a country ("place"), a year ("time") or a
+    language's name ("language")."""
     if fact == "duration":
         return bool(_FIGURE.search(text) or _TIME_UNIT.search(text))
     if fact == "quantity":
@@ -84,6 +100,8 @@ def holds_fact(text: str, fact: str | None) -> bool:
         return bool(country_mentions(text))
     if fact == "time":
         return bool(YEAR.search(text))
+    if fact == "language":
+        return bool(_LANGUAGE_NAME.search(text))
     return False
 
 
