@@ -125,7 +125,7 @@ RESPONSES: list[tuple[str, re.Pattern]] = [
         r"(accept|godk|akseptert|godtatt)\w* delvis",
         re.IGNORECASE)),
     ("not accepted", re.compile(
-        r"not (be )?accept|reject|rejet|refus|non accept|no acept|rechaz|inte accept|avvis|avslå|ikke (akseptert|"
+        r"not (be )?accept|reject|rejet|refus|non accept|no acept|rechaz|inte accept|avvis|avsl[åo]|ikke (akseptert|"
         r"godtatt)|not agreed", re.IGNORECASE)),
     ("accepted", re.compile(r"accept|acept|godkän|godtatt|akseptert|tillstyrk|\bagreed\b", re.IGNORECASE)),
 ]

@@ -132,6 +132,22 @@ def test_second_stage_prefers_passages_about_a_country_the_question_names():
     assert [h.passage.id for h in rerank("q", hits, settings=settings)] == ["elsewhere", "global", "there"]
 
 
+@pytest.mark.parametrize(("question", "response"), [
+    ("Which recommendation did management only partly accept, and why?", "partially accepted"),
+    ("Hvilke anbefalinger avviste ledelsen?", "not accepted"), ("Vilka rekommendationer avslog ledningen?", "not accepted"),
+    ("Did management accept the recommendation on training?", ""), ("How are refugees protected?", ""),
+])
+def test_second_stage_prefers_rows_whose_management_response_the_question_asks_for(question, response):
+    from assistant.retrieval.fusion import rerank
+    from ingest.settings import SearchSettings
+
+    answers = {"first": "accepted", "second": "partially accepted", "third": "not accepted"}
+    hits = [Hit(passage=_passage(i, fields={"response": r}), score=0.0, scores={"dense_e5": d})
+            for (i, r), d in zip(answers.items(), (0.84, 0.83, 0.82))]
+    ranked = [h.passage.fields["response"] for h in rerank(question, hits, settings=SearchSettings())]
+    assert ranked[0] == (response or "accepted")
+
+
 def test_hits_carry_the_sparse_score(small_corpus, tmp_settings):
     from assistant.retrieval.search import sparse_search
     from ingest.pipeline import ingest_paths

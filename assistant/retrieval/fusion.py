@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from assistant.answer.types import Hit
-from assistant.retrieval.question import intended_kinds, language_affinity
+from assistant.retrieval.question import asked_response, intended_kinds, language_affinity
 from ingest.lang import is_mostly_questions
 from ingest.models import Kind
 from ingest.settings import SearchSettings
@@ -45,6 +45,7 @@ def rerank(
     kind fits the question, the passage's document is the one the question names or is about a country it names
     (`places`, canonical names), and the passage's language serves the asker."""
     kinds = intended_kinds(query)
+    response = asked_response(query)
     dense = {h.passage.id: max((v for k, v in h.scores.items() if k.startswith("dense_")), default=0.0) for h in hits}
     if settings.language_calibration:
         dense = calibrate_by_language(hits, dense)
@@ -68,6 +69,8 @@ def rerank(
             score += settings.doc_boost
         if places & set(hit.passage.countries):
             score += settings.place_boost
+        if response and hit.passage.fields.get("response") == response:
+            score += settings.kind_boost  # "which recommendations did management reject": the rows that say so
         if not language_affinity(query_lang, hit.passage.language):
             score -= settings.language_penalty
         reranked.append(hit.model_copy(update={"score": score}))

@@ -8,6 +8,7 @@ import re
 
 from ingest.countries import country_mentions
 from ingest.lang import NORWEGIAN, detect_language
+from ingest.matrix import normalise_response
 from ingest.models import Kind
 
 _WORD = re.compile(r"\w+", re.U)
@@ -121,6 +122,14 @@ def language_affinity(query_lang: str, passage_lang: str) -> bool:
     if query_lang == "en" or passage_lang in ("en", query_lang):
         return True
     return query_lang in NORWEGIAN and passage_lang in NORWEGIAN
+
+
+def asked_response(query: str) -> str:
+    """The management response a question asks about when it is not a plain acceptance: "partially accepted" ("which
+    recommendation did management only partly accept"), "not accepted" ("hvilke anbefalinger avviste ledelsen");
+    "" otherwise (most recommendations are accepted, so asking for accepted ones tells little)."""
+    response = normalise_response(query)
+    return response if response != "accepted" else ""
 
 
 def intended_kinds(query: str) -> set[Kind]:
