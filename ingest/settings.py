@@ -97,6 +97,7 @@ class SearchSettings(BaseModel):
     # the question names a country the passage's document is about ("... the project in Haití"): real test MRR@10
     # 0.372 -> 0.396, tuning and seed unchanged (values 0.1-0.2 alike)
     place_boost: float = 0.15
+    response_candidates: int = 10  # recommendations with the management response a question asks for, as candidates
     language_penalty: float = 0.1  # passage neither in the question's language nor in English
     language_calibration: bool = False  # subtract each passage language's mean dense similarity before ranking
     bm25_weight_foreign: float = 1.0  # BM25 weight multiplier for non-English questions

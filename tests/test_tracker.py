@@ -131,3 +131,23 @@ def test_a_matrix_row_without_an_answer_is_still_a_response_row():
     assert second.response_id == unanswered.id and second.response is None
     assert not any(r.id == unanswered.id for r in rows)  # attached, not listed as a recommendation of its own
     assert _by_text(rows, "Joint training").response == "not accepted"  # the row it did not take stands alone
+
+
+def test_a_question_for_rejected_recommendations_draws_the_rows_that_say_so(tmp_settings, e5_embedder, monkeypatch):
+    """Each search keeps one candidate here, as a large corpus crowds a short matrix row out of its best:
+    the rows with the response the question asks for join the candidates anyway, before the other rows."""
+    import tracker_helpers
+    from assistant.retrieval.search import SearchIndex, retrieve
+
+    monkeypatch.setattr(tracker_helpers, "tracker_vectors", lambda passages: dict(zip(
+        (p.id for p in passages), e5_embedder.embed_passages([p.text for p in passages]))))  # real meaning
+    tracker_helpers.write_tracker_index(tmp_settings)
+    search = tmp_settings.search.model_copy(update={"candidates": 1})
+    settings = tmp_settings.model_copy(update={"search": search})
+    index = SearchIndex.open(settings)
+    question = "Which recommendations did management reject?"
+    responses = [h.passage.fields.get("response") for h in retrieve(question, index=index, settings=settings, k=5).hits]
+    assert "not accepted" in responses and responses.index("not accepted") < responses.index("accepted")
+    off = settings.model_copy(update={"search": search.model_copy(update={"response_candidates": 0})})
+    assert not any(h.passage.fields.get("response") == "not accepted"
+                   for h in retrieve(question, index=index, settings=off, k=5).hits)

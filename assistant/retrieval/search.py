@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from assistant.answer.types import Hit
 from assistant.retrieval.fusion import diversify, fuse, rerank
 from assistant.retrieval.glossary import load_glossary
-from assistant.retrieval.question import named_documents, query_language
+from assistant.retrieval.question import asked_response, named_documents, query_language
 from assistant.retrieval.refusal import (Unknowns, places_not_in_evidence, refusal_scale, relevance, should_refuse,
                                          stages_not_in_evidence, unknown_terms, years_not_in_evidence)
 from ingest.countries import country_mentions
@@ -156,12 +156,21 @@ def retrieve(
     e5 = index.embedders.get("e5")
     if cfg.use_sparse and hasattr(e5, "sparse_query") and index.keyword.sparse is not None:
         rankings["sparse"] = sparse_search(query, index=index, k=cfg.candidates, filters=filters)
+    signals = list(rankings)
+    response = asked_response(query)
+    if response and cfg.use_dense and (filters is None or not filters.responses):
+        # the few rows whose management response is the one asked for join the candidates, however few words
+        # they share with the question ("hvilke anbefalinger avviste ledelsen" over an English matrix)
+        scope = (filters or Filters()).model_copy(update={"responses": [response]})
+        for name in index.embedders:
+            rankings[f"response_{name}"] = vector_search(query, index=index, embedder=name, k=cfg.response_candidates,
+                                                         filters=scope)
     lang = query_language(query)
     bm25_weight = cfg.weight_bm25 if lang == "en" else cfg.weight_bm25 * cfg.bm25_weight_foreign
     weights = {name: (bm25_weight if name == "bm25" else cfg.weight_dense) for name in rankings}
     hits = fuse(rankings, weights=weights, rrf_k=cfg.rrf_k)
     if cfg.complete_scores:
-        complete_scores(query, hits, index=index, signals=rankings)
+        complete_scores(query, hits, index=index, signals=signals)
     if cfg.second_stage:
         named = named_documents(query, index.doc_names)
         places = {country for _, country, _, _ in country_mentions(query)}
