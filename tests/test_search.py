@@ -148,6 +148,21 @@ def test_second_stage_prefers_rows_whose_management_response_the_question_asks_f
     assert ranked[0] == (response or "accepted")
 
 
+def test_second_stage_demotes_a_questionnaires_items_even_when_they_read_as_statements():
+    from assistant.retrieval.fusion import rerank
+    from ingest.settings import SearchSettings
+
+    item = "Please indicate the main lessons learned from project implementation and how they were shared."
+    hits = [Hit(passage=_passage("form", item, section="Annex 1: Questionnaire > Lessons Learned"), score=0.0,
+                scores={"dense_e5": 0.85}),
+            Hit(passage=_passage("finding", "Projects shared lessons at closing workshops.", section="5. Findings"),
+                score=0.0, scores={"dense_e5": 0.84})]
+    settings = SearchSettings()
+    ranked = rerank("What lessons did projects learn?", hits, settings=settings)
+    assert [h.passage.id for h in ranked] == ["finding", "form"]
+    assert ranked[1].score == pytest.approx(1.0 - settings.question_penalty)
+
+
 def test_hits_carry_the_sparse_score(small_corpus, tmp_settings):
     from assistant.retrieval.search import sparse_search
     from ingest.pipeline import ingest_paths
