@@ -1,5 +1,5 @@
-"""Retrieval: fusion, the second stage, filters inside both searches, refusal end to end, cross-language, the CLI
-contract (refusal's own rules: tests/test_refusal.py)."""
+"""Retrieval: fusion, filters inside both searches, refusal end to end, cross-language, the CLI contract (the second
+stage's rules: tests/test_rerank.py; refusal's own rules: tests/test_refusal.py)."""
 
 from __future__ import annotations
 
@@ -91,76 +91,6 @@ def test_a_swedish_question_is_read_as_swedish_so_swedish_reports_serve_it():
 ])
 def test_the_fact_a_question_asks_for_is_read_from_its_wording(question, fact):
     assert expected_fact(question) == fact
-
-
-def test_second_stage_adds_the_sparse_score_relative_to_the_best():
-    from assistant.retrieval.fusion import rerank
-    from ingest.settings import SearchSettings
-
-    hits = [Hit(passage=_passage(i), score=0.0, scores={"dense_e5": 0.8, **({"sparse": s} if s else {})})
-            for i, s in (("a", None), ("b", 2.0), ("c", 8.0))]
-    ranked = rerank("q", hits, settings=SearchSettings(weight_sparse=1.0))
-    assert [h.passage.id for h in ranked] == ["c", "b", "a"]
-    assert [h.score for h in ranked] == pytest.approx([2.0, 1.25, 1.0])  # equal dense: 1 each, the best's share
-    assert {h.score for h in rerank("q", hits, settings=SearchSettings(weight_sparse=0.0))} == {1.0}
-
-
-def test_second_stage_reads_dense_similarity_as_a_share_of_the_best_not_min_max():
-    """Cosines of candidates differ by hundredths: stretched min-max, 0.80 against 0.84 would outweigh the sparse
-    search's clear preference; as a share of the best they barely differ, and the sparse score decides."""
-    from assistant.retrieval.fusion import rerank
-    from ingest.settings import SearchSettings
-
-    hits = [Hit(passage=_passage(i), score=0.0, scores={"dense_e5": d, "sparse": s, "bm25": 1.0})
-            for i, d, s in (("close", 0.84, 2.0), ("exact", 0.80, 8.0))]
-    ranked = rerank("q", hits, settings=SearchSettings(weight_sparse=1.0))
-    assert [h.passage.id for h in ranked] == ["exact", "close"]
-    assert ranked[0].score == pytest.approx(0.80 / 0.84 + 0.4 + 1.0)
-
-
-def test_second_stage_prefers_passages_about_a_country_the_question_names():
-    from assistant.retrieval.fusion import rerank
-    from ingest.settings import SearchSettings
-
-    about = {"elsewhere": ["Niger"], "there": ["Haiti", "Dominican Republic"], "global": ["Global"]}
-    hits = [Hit(passage=_passage(i).model_copy(update={"countries": c}), score=0.0,
-                scores={"dense_e5": d, "bm25": 1.0}) for (i, c), d in zip(about.items(), (0.84, 0.82, 0.83))]
-    settings = SearchSettings()
-    ranked = rerank("¿Qué encontró la evaluación en Haití?", hits, settings=settings, places={"Haiti"})
-    assert [h.passage.id for h in ranked] == ["there", "elsewhere", "global"]
-    assert ranked[0].score == pytest.approx(0.82 / 0.84 + 0.4 + settings.place_boost)
-    assert [h.passage.id for h in rerank("q", hits, settings=settings)] == ["elsewhere", "global", "there"]
-
-
-@pytest.mark.parametrize(("question", "response"), [
-    ("Which recommendation did management only partly accept, and why?", "partially accepted"),
-    ("Hvilke anbefalinger avviste ledelsen?", "not accepted"), ("Vilka rekommendationer avslog ledningen?", "not accepted"),
-    ("Did management accept the recommendation on training?", ""), ("How are refugees protected?", ""),
-])
-def test_second_stage_prefers_rows_whose_management_response_the_question_asks_for(question, response):
-    from assistant.retrieval.fusion import rerank
-    from ingest.settings import SearchSettings
-
-    answers = {"first": "accepted", "second": "partially accepted", "third": "not accepted"}
-    hits = [Hit(passage=_passage(i, fields={"response": r}), score=0.0, scores={"dense_e5": d})
-            for (i, r), d in zip(answers.items(), (0.84, 0.83, 0.82))]
-    ranked = [h.passage.fields["response"] for h in rerank(question, hits, settings=SearchSettings())]
-    assert ranked[0] == (response or "accepted")
-
-
-def test_second_stage_demotes_a_questionnaires_items_even_when_they_read_as_statements():
-    from assistant.retrieval.fusion import rerank
-    from ingest.settings import SearchSettings
-
-    item = "Please indicate the main lessons learned from project implementation and how they were shared."
-    hits = [Hit(passage=_passage("form", item, section="Annex 1: Questionnaire > Lessons Learned"), score=0.0,
-                scores={"dense_e5": 0.85}),
-            Hit(passage=_passage("finding", "Projects shared lessons at closing workshops.", section="5. Findings"),
-                score=0.0, scores={"dense_e5": 0.84})]
-    settings = SearchSettings()
-    ranked = rerank("What lessons did projects learn?", hits, settings=settings)
-    assert [h.passage.id for h in ranked] == ["finding", "form"]
-    assert ranked[1].score == pytest.approx(1.0 - settings.question_penalty)
 
 
 def test_hits_carry_the_sparse_score(small_corpus, tmp_settings):
