@@ -90,3 +90,14 @@ def test_every_label_structure_adds_has_a_name_in_every_language_of_the_frame():
     labels = set(FIELD_LABELS.values()) | set(LESSON_LABELS.values())
     assert set(FIELD_NAMES) == set(STRINGS) - {"en"}
     assert all(labels <= set(names) for names in FIELD_NAMES.values())
+
+
+def test_a_question_about_rejected_recommendations_quotes_why_they_were_rejected():
+    response = "Rejected. This recommendation is rejected because the budget of the second phase is already set"
+    text = (f"Evaluation recommendation 7: To combine in-person activities with virtual tools. | Management response: "
+            f"{response} | Key actions: N/A")
+    passage = matrix_row(text, recommendation="To combine in-person activities with virtual tools.",
+                         response_text=response, actions="N/A", response="not accepted")
+    quote, = pick_quotes("Which recommendations did management reject, and why?", [passage],
+                         settings=AnswerSettings())
+    assert quote.text == response and quote.field == "response_text"

@@ -15,7 +15,7 @@ import numpy as np
 from assistant.answer.quotes import (Quote, finish_quote, lexical_scores, query_terms, quote_candidates, stems,
                                      term_shares)
 from assistant.answer.trim import word_count
-from assistant.retrieval.question import expected_fact, holds_fact
+from assistant.retrieval.question import asked_response, expected_fact, holds_fact
 from ingest.embed import Embedder
 from ingest.models import Passage
 from ingest.settings import AnswerSettings
@@ -59,8 +59,8 @@ def clause_rater(terms: dict[str, float], *, fact: str | None, settings: AnswerS
 
 def asks_for_response(question: str) -> bool:
     """Whether the question asks what management answered ("What did management respond to ...", "¿Qué
-    respondió ...", "Korleis svarte leiinga ...")."""
-    return bool(RESPONSE.search(question))
+    respondió ...", "Korleis svarte leiinga ...", "Which recommendations did management reject, and why?")."""
+    return bool(RESPONSE.search(question) or asked_response(question))
 
 
 def asks_what_to_do(question: str) -> bool:
