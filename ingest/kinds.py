@@ -87,6 +87,8 @@ def grouping_kind(headings: list[str]) -> Kind | None:
 _OPTIONS = r"(\s*[-–(]?\s*[^\W\d_][\w ]*(/\s*[^\W\d_][\w ]*)+\)?)?"  # "(Accept/Partially Accept/Reject)"
 _TIME = r"\((time|temps|tiempo|tid)\s*\d\)"  # a form's "(Time 1)": when a field is filled in, not what it says
 MATRIX_TIME = re.compile(rf"[\s:]*{_TIME}[\s:]*$", re.IGNORECASE)
+# a form's "(Time 1)" ending what was filled in before the next sentence: "partially accept (Time 1) The ..."
+AFTER_TIME_STAMP = re.compile(rf"{_TIME}\s+(?=(?-i:[A-Z]))", re.IGNORECASE)  # ends where the sentence starts
 _TAIL = rf"(\s*\([^)]{{0,40}}\))?\s*[:–-]?(\s*{_TIME})?\s*:?"  # "(1 to 3):", ": (Time 0)"
 MATRIX_RECOMMENDATION = re.compile(
     r"^((evaluation|évaluation|evaluación|utvärderingens|evaluering(en)?s?)\s+)?"

@@ -101,3 +101,15 @@ def test_a_question_about_rejected_recommendations_quotes_why_they_were_rejected
     quote, = pick_quotes("Which recommendations did management reject, and why?", [passage],
                          settings=AnswerSettings())
     assert quote.text == response and quote.field == "response_text"
+
+
+def test_a_forms_time_stamp_ends_the_verdict_before_the_reasons():
+    response = ("partially accept (Time 1) The recommendation is partially accepted because a dedicated coordination "
+                "post for every project may not be feasible.")
+    text = (f"Evaluation recommendation # 5: Pool resources across agencies. | Management response: {response} | "
+            f"Key actions: 1. Coordinate early")
+    passage = matrix_row(text, recommendation="Pool resources across agencies.", response_text=response,
+                         actions="1. Coordinate early", response="partially accepted")
+    quote, = pick_quotes("Which recommendation did management only partly accept, and why?", [passage],
+                         settings=AnswerSettings())
+    assert quote.text == response.removeprefix("partially accept (Time 1) ")

@@ -91,12 +91,12 @@ def _field_span(text: str, usable: list[tuple[int, int]], regions: list[tuple[st
                 total: np.ndarray, *prefixes: str) -> int | None:
     """The best-scoring candidate sentence inside a field whose name starts with one of `prefixes` (tried in
     order): a recommendation's second sentence may be the one that answers ("... within 3 to 6 months"). A field
-    holding only a verdict of a few words ("accept (Time 1)") passes to the next prefix."""
+    holding only a verdict of a few words ("accept (Time 1)") or a run-on in lower case passes to the next prefix."""
     for prefix in prefixes:
         for name, a, z, _ in regions:
             if name.lower().startswith(prefix):
                 inside = [i for i, (start, end) in enumerate(usable)
-                          if a <= start < z and word_count(text[start:end]) > 3]
+                          if a <= start < z and word_count(text[start:end]) > 3 and not text[start].islower()]
                 if inside:
                     return max(inside, key=lambda i: total[i])
     return None
@@ -109,6 +109,8 @@ def with_neighbour(text: str, usable: list[tuple[int, int]], total: np.ndarray, 
     best: tuple[float, tuple[int, int]] | None = None
     for j in (i - 1, i + 1):
         if not 0 <= j < len(usable) or total[j] < total[i] - margin:
+            continue
+        if j < i and text[usable[j][0]].islower():  # a quote does not open on a run-on ("accept (Time 1)")
             continue
         (a, _), (_, z) = sorted((usable[i], usable[j]))
         gap = text[min(usable[i][1], usable[j][1]):max(usable[i][0], usable[j][0])]

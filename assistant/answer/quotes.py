@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.answer.trim import best_window, word_count
 from ingest.embed import Embedder
+from ingest.kinds import AFTER_TIME_STAMP
 from ingest.lang import QUOTE_STOPWORDS, split_sentences, stemmer
 from ingest.models import Kind, Passage
 from ingest.settings import QuoteWeights
@@ -114,8 +115,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _list_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """text[start:end] cut where a list flattened into one line starts its next item ("...; - b. ...", "... 5.2 ...")."""
-    cuts = [m.end() for m in _NEXT_ITEM.finditer(text, start, end)]
+    """text[start:end] cut where a list flattened into one line starts its next item ("...; - b. ...", "... 5.2 ...")
+    or a sentence follows a form's time stamp ("partially accept (Time 1) The recommendation ...")."""
+    cuts = [m.end() for pattern in (_NEXT_ITEM, AFTER_TIME_STAMP) for m in pattern.finditer(text, start, end)]
     numbers = [(m.start(), (m[1], int(m[2]))) for m in _SUB_NUMBER.finditer(text, start, end)]
     seen = {n for _, n in numbers}
     # a numbered action run into the one before it ("... 2nd phase 5.2 Organise ..."): rows of a table's cell
