@@ -32,6 +32,18 @@ def matrix_row(text: str = ROW, **fields: str) -> object:
                         doc_type="management response")
 
 
+def response_row(number: str, recommendation: str, written: str, actions: str, **fields: str) -> object:
+    """A matrix row as read from a form (`written`: the response cell): each cell after its label, " | " between."""
+    text = (f"Evaluation recommendation {number}: {recommendation} | Management response: {written} | "
+            f"Key actions: {actions} | Responsible unit(s): Unit A")
+    return matrix_row(text, recommendation=recommendation, response_text=written, actions=actions, **fields)
+
+
+def quote_for(question: str, passage) -> object:
+    quote, = pick_quotes(question, [passage], settings=AnswerSettings())
+    return quote
+
+
 def test_a_sentence_running_across_cells_gives_each_cell_as_a_candidate():
     passage = matrix_row()
     usable, regions = quote_candidates(passage)
@@ -53,23 +65,15 @@ def test_the_action_asked_for_is_quoted_from_its_cell():
 
 def test_a_verdict_that_opens_the_response_is_quoted_with_it():
     response = "Accepted. The monitoring plan will be designed with reference to the logframe"
-    text = (f"Evaluation recommendation 8: To develop a robust monitoring system. | Management response: {response} | "
-            f"Key actions: 8.1 Design a monitoring plan | Responsible unit(s): M&E focal point")
-    passage = matrix_row(text, recommendation="To develop a robust monitoring system.", response_text=response,
-                         actions="8.1 Design a monitoring plan", responsible="M&E focal point")
-    quote, = pick_quotes("How did management respond to the advice on a monitoring plan?", [passage],
-                         settings=AnswerSettings())
-    assert quote.text == response
+    passage = response_row("8", "To develop a robust monitoring system.", response, "8.1 Design a monitoring plan")
+    assert quote_for("How did management respond to the advice on a monitoring plan?", passage).text == response
 
 
 def test_a_response_cell_holding_only_a_verdict_passes_to_the_actions():
     actions = "1. Engage bilateral partners before the project ends, to fund the activities after it"
-    text = (f"Evaluation recommendation # 9: Seek funding from bilateral cooperation after the grant ends. | "
-            f"Management response: accept (Time 1) | Key actions: {actions} | Responsible unit(s): Unit A")
-    passage = matrix_row(text, recommendation="Seek funding from bilateral cooperation after the grant ends.",
-                         response_text="accept (Time 1)", actions=actions)
-    quote, = pick_quotes("What did management answer to the advice on finding other donors?", [passage],
-                         settings=AnswerSettings())
+    passage = response_row("# 9", "Seek funding from bilateral cooperation after the grant ends.", "accept (Time 1)",
+                           actions)
+    quote = quote_for("What did management answer to the advice on finding other donors?", passage)
     assert quote.text == actions and quote.field == "actions"
 
 
@@ -94,22 +98,16 @@ def test_every_label_structure_adds_has_a_name_in_every_language_of_the_frame():
 
 def test_a_question_about_rejected_recommendations_quotes_why_they_were_rejected():
     response = "Rejected. This recommendation is rejected because the budget of the second phase is already set"
-    text = (f"Evaluation recommendation 7: To combine in-person activities with virtual tools. | Management response: "
-            f"{response} | Key actions: N/A")
-    passage = matrix_row(text, recommendation="To combine in-person activities with virtual tools.",
-                         response_text=response, actions="N/A", response="not accepted")
-    quote, = pick_quotes("Which recommendations did management reject, and why?", [passage],
-                         settings=AnswerSettings())
+    passage = response_row("7", "To combine in-person activities with virtual tools.", response, "N/A",
+                           response="not accepted")
+    quote = quote_for("Which recommendations did management reject, and why?", passage)
     assert quote.text == response and quote.field == "response_text"
 
 
 def test_a_forms_time_stamp_ends_the_verdict_before_the_reasons():
     response = ("partially accept (Time 1) The recommendation is partially accepted because a dedicated coordination "
                 "post for every project may not be feasible.")
-    text = (f"Evaluation recommendation # 5: Pool resources across agencies. | Management response: {response} | "
-            f"Key actions: 1. Coordinate early")
-    passage = matrix_row(text, recommendation="Pool resources across agencies.", response_text=response,
-                         actions="1. Coordinate early", response="partially accepted")
-    quote, = pick_quotes("Which recommendation did management only partly accept, and why?", [passage],
-                         settings=AnswerSettings())
+    passage = response_row("# 5", "Pool resources across agencies.", response, "1. Coordinate early",
+                           response="partially accepted")
+    quote = quote_for("Which recommendation did management only partly accept, and why?", passage)
     assert quote.text == response.removeprefix("partially accept (Time 1) ")
