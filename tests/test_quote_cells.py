@@ -111,3 +111,17 @@ def test_a_forms_time_stamp_ends_the_verdict_before_the_reasons():
                            response="partially accepted")
     quote = quote_for("Which recommendation did management only partly accept, and why?", passage)
     assert quote.text == response.removeprefix("partially accept (Time 1) ")
+
+
+def test_a_quote_in_another_language_than_its_document_is_named_by_its_own():
+    """A French matrix whose management answered in English: the note names the quote's language."""
+    response = "The recommendation is partially accepted because full harmonization across agencies is limited"
+    passage = response_row("# 5", "Renforcer la mutualisation des ressources entre les agences.", response,
+                           "1. Promouvoir la coordination", response="partially accepted").model_copy(
+                               update={"language": "fr"})
+    for question, note in (("Which recommendation did management only partly accept, and why?", None),
+                           ("¿Qué recomendación aceptó parcialmente la dirección, y por qué?", "(en inglés)")):
+        answer = compose_answer(question, retrieval_of(question, [passage]), settings=Settings())
+        assert answer.citations[0].quote == response
+        assert "French" not in answer.answer and "francés" not in answer.answer
+        assert note is None or note in answer.answer

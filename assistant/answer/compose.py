@@ -218,8 +218,9 @@ def _line(it: Item, n: int, *, role: Role | None, frame: Frame, noted: set[str])
     label = frame.field_label(it.quote.field, lesson=p.kind == Kind.lesson)
     text = f"{label}: “{display_quote(it.quote)}”" if label else display_quote(it.quote)
     notes = []
-    if p.language != frame.lang and not (p.language in ("no", "nn") and frame.lang in ("no", "nn")):
-        notes.append(f"{frame['in_language']} {frame.language_name(p.language)}")
+    lang = frame.quote_language(it.quote.text, p.language)
+    if lang != frame.lang and not (lang in ("no", "nn") and frame.lang in ("no", "nn")):
+        notes.append(f"{frame['in_language']} {frame.language_name(lang)}")
     if role == "evaluator" and p.doc_id not in noted:  # the report named at its first quote only
         notes.append(_report_note(p))
         noted.add(p.doc_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from assistant.retrieval.question import QUERY_LANGUAGES
 from assistant.retrieval.refusal import Unknowns
-from ingest.lang import detect_language
+from ingest.lang import detect_language, same_language
 from ingest.matrix import FIELD_LABELS
 from ingest.tables import LESSON_LABELS
 
@@ -161,6 +161,15 @@ class Frame:
         in the asker's language; "" for no field."""
         label = (LESSON_LABELS if lesson else FIELD_LABELS).get(field, field)
         return FIELD_NAMES.get(self.lang, {}).get(label, label)
+
+    @staticmethod
+    def quote_language(quote: str, document_language: str) -> str:
+        """The language a quote is in: its document's, unless the quote is long enough to tell (eight words or
+        more) and says otherwise (a French matrix's response written in English)."""
+        if len(quote.split()) < 8:
+            return document_language
+        found = detect_language(quote, allowed=sorted({*QUERY_LANGUAGES, document_language}))
+        return document_language if same_language(found, document_language) else found  # Nynorsk stays Nynorsk
 
     def language_name(self, lang: str) -> str:
         """The name of a report's language, in the asker's language."""
