@@ -13,9 +13,10 @@ from answer_helpers import (
     unodc_findings,
     unodc_lessons,
 )
-from assistant.answer.compose import answer_body, compose_answer, refusal_answer
+from assistant.answer.compose import compose_answer, refusal_answer
 from assistant.answer.frame import frame_for
 from assistant.answer.pick import asks_what_to_do
+from assistant.answer.sources import answer_body
 from assistant.retrieval.question import holds_fact
 from evals.quality.metrics import fold
 from ingest.models import Kind, Passage

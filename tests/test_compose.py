@@ -25,11 +25,10 @@ from assistant.answer.compose import (
     GROUP_ORDER,
     RECOMMENDATIONS,
     REFUSAL,
-    answer_body,
     compose_answer,
-    format_sources,
     group_of,
 )
+from assistant.answer.sources import answer_body, format_sources
 from assistant.answer.quotes import best_quote, sentence_spans
 from ingest.models import Kind
 from ingest.settings import AnswerSettings, Settings

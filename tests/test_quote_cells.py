@@ -102,6 +102,10 @@ def test_a_question_about_rejected_recommendations_quotes_why_they_were_rejected
                            response="not accepted")
     quote = quote_for("Which recommendations did management reject, and why?", passage)
     assert quote.text == response and quote.field == "response_text"
+    question = "Which recommendations did management reject, and why?"
+    numbered = passage.model_copy(update={"fields": {**passage.fields, "number": "7"}})
+    answer = compose_answer(question, retrieval_of(question, [numbered]), settings=Settings())
+    assert answer.answer.startswith(f"- Management response (recommendation 7): “{response}”")
 
 
 def test_a_forms_time_stamp_ends_the_verdict_before_the_reasons():

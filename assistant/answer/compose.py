@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from assistant.answer.frame import SOURCE_HEADINGS, Frame, frame_for
+from assistant.answer.frame import Frame, frame_for
 from assistant.answer.pick import asks_what_to_do, pick_quotes
 from assistant.answer.quotes import Quote, is_fragment, similarity
+from assistant.answer.sources import format_sources, make_citation, short_title, with_sources
 from assistant.answer.types import Answer, Citation, Hit, Role
 from ingest.embed import Embedder
 from ingest.kinds import grouping_kind
@@ -45,7 +46,6 @@ _KIND_GROUP = {
 }
 _FRAME_KEY = {RECOMMENDATIONS: "recommendations", LESSONS: "lessons", FINDINGS: "findings", CHALLENGES: "challenges",
               EXAMPLES: "examples", OTHER: "other"}
-SOURCES_HEADING = "Sources:"
 REFUSAL = "The corpus holds no evidence on this question, so there is nothing I can cite to answer it."
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -70,62 +70,6 @@ def display_quote(quote: Quote) -> str:
     text = _MARKER.sub(r"(\1)", " ".join(quote.text.split()))
     text = f"… {text}" if quote.opened else text
     return f"{text} …" if quote.truncated else text
-
-
-def short_title(title: str, *, words: int = 8) -> str:
-    """The first few words of a long document title."""
-    parts = title.split()
-    return title if len(parts) <= words else " ".join(parts[:words]).rstrip(",:;") + " …"
-
-
-def make_citation(n: int, passage: Passage, quote: str) -> Citation:
-    """A numbered citation of a verbatim span of `passage`."""
-    return Citation(
-        n=n,
-        passage_id=passage.id,
-        doc_id=passage.doc_id,
-        title=passage.title,
-        section=passage.section,
-        page=passage.page,
-        quote=quote,
-        organisation=passage.organisation,
-        year=passage.year,
-        kind=passage.kind.value,
-    )
-
-
-def format_sources(citations: list[Citation], frame: Frame | None = None) -> str:
-    """The numbered source list: title, organisation, year, section, page. A document's title is given once, at its
-    first citation; a later one refers back to it ("same report as [1]") with its own section and page."""
-    frame = frame or Frame("en")
-    lines: list[str] = []
-    first: dict[str, int] = {}
-    for c in citations:
-        where = ", ".join(str(x) for x in (c.organisation, c.year) if x)
-        if c.doc_id in first:
-            parts = [frame["same_report"].format(n=first[c.doc_id])]
-        else:
-            first[c.doc_id] = c.n
-            parts = [c.title + (f" — {where}" if where else "")]
-        if c.section:
-            parts.append(f"{frame['section']}: {c.section}")
-        if c.page is not None:
-            parts.append(f"p. {c.page}")
-        lines.append(f"[{c.n}] " + "; ".join(parts))
-    return "\n".join(lines)
-
-
-def with_sources(body: str, citations: list[Citation], frame: Frame | None = None) -> str:
-    """The full answer text: body, then the numbered source list (headed in the frame's language)."""
-    heading = f"{frame['sources']}:" if frame else SOURCES_HEADING
-    return f"{body}\n\n{heading}\n{format_sources(citations, frame)}"
-
-
-def answer_body(text: str) -> str:
-    """An answer's text without its source list (for views that show the citations as cards)."""
-    for heading in SOURCE_HEADINGS:
-        text = text.split(f"\n\n{heading}\n", 1)[0]
-    return text
 
 
 def _duplicate_of(quote: Quote, passage: Passage, kept: list[Item], *, threshold: float) -> Item | None:
@@ -197,15 +141,27 @@ def arrange(items: list[Item], *, role: Role | None, settings: AnswerSettings, a
 
 
 def _source_chars(it: Item, cited: set[str], *, role: Role | None = None, count: bool = True) -> int:
-    """What citing an item adds besides its quote: its line's marks and notes (an evaluator's report note at its first
-    line), its line in the source list (the title when no earlier one gave it); `count` records the document."""
+    """What citing an item adds besides its quote: its line's marks, label and notes (an evaluator's report note at
+    its first line), its line in the source list (the title when no earlier one gave it); `count` records the
+    document."""
     p = it.hit.passage
     first = p.doc_id not in cited
     earlier = [] if first else [make_citation(1, p, "")]
     if count:
         cited.add(p.doc_id)
     note = len(_report_note(p)) + 2 if role == "evaluator" and first else 0
+    label = _label(it, Frame("en"))  # about as long in every language
+    note += len(label) + 4 if label else 0
     return len(format_sources([*earlier, make_citation(99, p, "")]).splitlines()[-1]) + 12 + note
+
+
+def _label(it: Item, frame: Frame) -> str:
+    """The label before a quoted field, and for a response the number of the recommendation it answers."""
+    p = it.hit.passage
+    label = frame.field_label(it.quote.field, lesson=p.kind == Kind.lesson)
+    if it.quote.field in ("response_text", "actions") and p.fields.get("number"):
+        label += f" ({frame.field_label('recommendation').lower()} {p.fields['number']})"
+    return label
 
 
 def _report_note(passage: Passage) -> str:
@@ -215,7 +171,7 @@ def _report_note(passage: Passage) -> str:
 
 def _line(it: Item, n: int, *, role: Role | None, frame: Frame, noted: set[str]) -> str:
     p = it.hit.passage
-    label = frame.field_label(it.quote.field, lesson=p.kind == Kind.lesson)
+    label = _label(it, frame)
     text = f"{label}: “{display_quote(it.quote)}”" if label else display_quote(it.quote)
     notes = []
     lang = frame.quote_language(it.quote.text, p.language)

@@ -18,7 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer.compose import refusal_answer, with_sources
+from assistant.answer.compose import refusal_answer
+from assistant.answer.sources import with_sources
 from assistant.answer.frame import frame_for
 from assistant.answer.types import Answer, Hit, Role
 from assistant.answer.verify import NoValidCitation, verify_citations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.answer.compose import make_citation
+from assistant.answer.sources import make_citation
 from assistant.answer.quotes import DEFAULT_WEIGHTS, best_quote
 from assistant.answer.types import Citation, Hit
 from ingest.settings import QuoteWeights

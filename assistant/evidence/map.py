@@ -122,7 +122,7 @@ def theme_text(theme: Theme, language: str) -> str:
 
 def cell_citations(passages: list[Passage], theme: Theme, *, max_words: int) -> list[Citation]:
     """Numbered citations of a cell's passages, each quoting the sentence that says most about the theme."""
-    from assistant.answer.compose import make_citation
+    from assistant.answer.sources import make_citation
     from assistant.answer.quotes import best_quote
 
     return [make_citation(n, p, best_quote(theme_text(theme, p.language), p, max_words=max_words).text)
