@@ -58,6 +58,16 @@ def label_kind(text: str) -> Kind | None:
 
 
 FORM_SECTION = re.compile(r"questionnaire|survey form|interview guide|spørjeskjema|spørreskjema", re.IGNORECASE)
+# a heading of a report's back matter, whole ("5. BIBLIOGRAPHY", "Endnotes"): what it lists is sources, not evidence
+_BACK_MATTER = re.compile(
+    r"^\W*(\d+(\.\d+)*\.?\s*)?(bibliograph\w*|references|r[ée]f[ée]rences( bibliographiques)?|referencias"
+    r"( bibliogr[áa]ficas)?|referanser|referenser|litteratur(liste)?|endnotes|notes de fin|notas finales|sluttnoter|"
+    r"slutnoter|works cited)\W*$", re.IGNORECASE)
+
+
+def in_back_matter(section: str) -> bool:
+    """Whether a section path ("Annex 4 > References") runs through a bibliography, references or endnotes."""
+    return any(_BACK_MATTER.search(heading) for heading in section.split(" > "))
 
 
 def section_kind(section: list[str]) -> Kind:

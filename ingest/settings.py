@@ -92,8 +92,9 @@ class SearchSettings(BaseModel):
     # MRR@10 0.471 / 0.299 -> 0.559 / 0.372, tuning MRR 0.278 -> 0.328; seed unchanged (evals/quality/ANSWERS.md)
     complete_scores: bool = True
     kind_boost: float = 0.15
-    # passages that mostly ask questions, or sit under a questionnaire's heading, are not evidence (seed tuning
-    # hit@5 / MRR 0.759 / 0.619 -> 0.778 / 0.632 with the heading; the rest unchanged)
+    # passages that mostly ask questions, or sit under a questionnaire's heading or in a bibliography, references or
+    # endnotes, are not evidence (seed tuning hit@5 / MRR 0.759 / 0.619 -> 0.778 / 0.632 with the questionnaire's
+    # heading; the rest unchanged, and unchanged by back matter)
     question_penalty: float = 0.3
     doc_boost: float = 0.15  # the question names the passage's document ("what did the Norad memo say")
     # the question names a country the passage's document is about ("... the project in Haití"): real test MRR@10

@@ -69,3 +69,19 @@ def test_second_stage_demotes_a_questionnaires_items_even_when_they_read_as_stat
     ranked = rerank("What lessons did projects learn?", hits, settings=settings)
     assert [h.passage.id for h in ranked] == ["finding", "form"]
     assert ranked[1].score == pytest.approx(1.0 - settings.question_penalty)
+
+
+@pytest.mark.parametrize(("section", "demoted"), [
+    ("TRAFFICKING IN PERSONS IN AND FROM AFRICA > Endnotes", True), ("Annex 4. Project Logic Model > References", True),
+    ("ANNEX G. TERMS OF REFERENCE > 5. BIBLIOGRAPHY > Public Documents", True),
+    ("ANNEX 1 - TERMS OF REFERENCES > 2. Evaluation purpose", False),
+    ("Reflektioner > 1.Genomgång av litteratur och styrdokument", False),
+])
+def test_second_stage_demotes_a_reports_back_matter(section, demoted):
+    """A bibliography lists sources; a chapter reviewing the literature, or terms of reference, is evidence."""
+    hits = [Hit(passage=_passage("listed", "UNODC, Casinos, cyber fraud and trafficking for forced criminality.",
+                                 section=section), score=0.0, scores={"dense_e5": 0.85}),
+            Hit(passage=_passage("finding", "Traffickers used scam compounds.", section="Findings"), score=0.0,
+                scores={"dense_e5": 0.84})]
+    ranked = rerank("How do traffickers use scam compounds?", hits, settings=SearchSettings())
+    assert (ranked[0].passage.id == "finding") == demoted

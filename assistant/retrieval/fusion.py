@@ -7,7 +7,7 @@ import re
 
 from assistant.answer.types import Hit
 from assistant.retrieval.question import asked_response, intended_kinds, language_affinity
-from ingest.kinds import FORM_SECTION
+from ingest.kinds import FORM_SECTION, in_back_matter
 from ingest.lang import is_mostly_questions
 from ingest.models import Kind
 from ingest.settings import SearchSettings
@@ -64,8 +64,9 @@ def rerank(
             score += settings.kind_boost
         if hit.passage.kind == Kind.table_row and not kinds & {Kind.table_row}:
             score -= settings.kind_boost / 2
-        if is_mostly_questions(hit.passage.text) or FORM_SECTION.search(hit.passage.section):
-            score -= settings.question_penalty  # a questionnaire's items (under its heading) ask, they do not report
+        if is_mostly_questions(hit.passage.text) or FORM_SECTION.search(hit.passage.section) \
+                or in_back_matter(hit.passage.section):  # a questionnaire's items ask, a bibliography lists sources
+            score -= settings.question_penalty
         if hit.passage.doc_id in named:
             score += settings.doc_boost
         if places & set(hit.passage.countries):
