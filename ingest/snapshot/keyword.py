@@ -82,6 +82,7 @@ class KeywordIndex:
         self.fingerprint = fingerprint
         self.languages = index_languages(passages)  # the stemmings a query is searched with
         self._bm25 = bm25
+        self._last: tuple[str, np.ndarray | None] | None = None  # the last query's scores (search, then completion)
         # (len(passages), SPARSE_DIM) float32 by columns, or None: a query reads only its own terms' columns
         self.sparse = None if sparse is None else sp.csc_matrix(sparse)
 
@@ -157,11 +158,18 @@ class KeywordIndex:
         return {p.id: i for i, p in enumerate(self.passages)}
 
     def scores(self, query: str) -> np.ndarray | None:
-        """Every passage's BM25 score for `query` (row order), None when no query word is indexed."""
+        """Every passage's BM25 score for `query` (row order), None when no query word is indexed; read-only, the
+        last query's kept, as retrieval asks for it twice (its search, then every candidate's score)."""
         if self._bm25 is None:
             return None
-        tokens = [t for t in query_tokens(query, languages=self.languages) if t in self._bm25.vocab_dict]
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32) if tokens else None
+        last = self._last
+        if last is None or last[0] != query:
+            tokens = [t for t in query_tokens(query, languages=self.languages) if t in self._bm25.vocab_dict]
+            scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32) if tokens else None
+            if scores is not None:
+                scores.setflags(write=False)
+            last = self._last = (query, scores)
+        return last[1]
 
     def search(self, query: str, *, k: int, filters: Filters | None = None) -> list[tuple[Passage, float]]:
         """The k best passages for `query` among those passing `filters`, with BM25 scores (> 0)."""
